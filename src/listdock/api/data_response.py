@@ -1,0 +1,101 @@
+"""Turning a prepared query into an HTTP response: headers, paging links, streaming.
+
+Pages of at most ``BUFFERED_PAGE_LIMIT`` rows are read whole (one extra row tells whether a
+next page exists) and sent as one body. Larger pages are streamed with bounded memory; a
+single-row probe query decides the ``Link`` header before the first byte is sent. In both
+cases the source is queried before the status is sent, so a source that is down gives a 502
+or 504 instead of a broken 200.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import URL, QueryParams
+from starlette.responses import Response, StreamingResponse
+
+from listdock.connectors.formats import FILE_EXTENSIONS, MEDIA_TYPES, render
+from listdock.connectors.query import stream_rows
+from listdock.services.data import PreparedQuery
+
+logger = logging.getLogger(__name__)
+
+BUFFERED_PAGE_LIMIT = 1000
+FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def next_page_url(url: URL, next_skip: int) -> str:
+    """Return ``url`` with ``skip`` set to ``next_skip`` and any ``token`` parameter removed."""
+    kept = [
+        (key, value)
+        for key, value in QueryParams(url.query).multi_items()
+        if key not in ("skip", "token")
+    ]
+    kept.append(("skip", str(next_skip)))
+    return str(url.replace(query=urlencode(kept)))
+
+
+def data_response(prepared: PreparedQuery, url: URL | None) -> Response:
+    """Run ``prepared`` and return its rows in the requested format with paging headers.
+
+    ``url`` is the request's URL, used for the ``Link`` header; None leaves the header out.
+    """
+    query = prepared.query
+    limit = query.limit or 0
+    headers: dict[str, str] = {}
+
+    total: int | None = None
+    if prepared.count:
+        total = prepared.count_rows()
+        headers["X-Total-Count"] = str(total)
+
+    media_type = MEDIA_TYPES[prepared.format]
+    if prepared.format in ("csv", "xlsx"):
+        filename = FILENAME_UNSAFE.sub("_", prepared.entity.name) or "data"
+        headers["Content-Disposition"] = (
+            f'attachment; filename="{filename}.{FILE_EXTENSIONS[prepared.format]}"'
+        )
+
+    if limit <= BUFFERED_PAGE_LIMIT:
+        rows = list(stream_rows(prepared.engine, replace(query, limit=limit + 1)))
+        has_more = len(rows) > limit
+        del rows[limit:]
+        _add_link(headers, url, query.skip + limit, has_more)
+        body = b"".join(render(prepared.format, query.fields, rows))
+        return Response(body, media_type=media_type, headers=headers)
+
+    if total is not None:
+        has_more = query.skip + limit < total
+    else:
+        has_more = prepared.has_more_after(limit)
+    _add_link(headers, url, query.skip + limit, has_more)
+    rows_iterator = prepared.stream()
+    first = list(itertools.islice(rows_iterator, 1))
+    chunks = render(prepared.format, query.fields, itertools.chain(first, rows_iterator))
+    return StreamingResponse(
+        _closing(chunks, rows_iterator), media_type=media_type, headers=headers
+    )
+
+
+def _add_link(headers: dict[str, str], url: URL | None, next_skip: int, has_more: bool) -> None:
+    if has_more and url is not None:
+        headers["Link"] = f'<{next_page_url(url, next_skip)}>; rel="next"'
+
+
+def _closing(chunks: Iterator[bytes], rows: Iterator[Any]) -> Iterator[bytes]:
+    """Yield ``chunks`` and close the row iterator (releasing the source) however it ends."""
+    try:
+        yield from chunks
+    except Exception:
+        logger.exception("Streaming a data response failed after it started")
+        raise
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,159 @@
+"""List data: ``GET /entity/{EntityId}/data`` and ``POST /query``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from listdock.api.data_response import data_response
+from listdock.api.deps import CallerDep, ServicesDep, SessionDep
+from listdock.api.schemas import ErrorOut, QueryIn
+from listdock.errors import InvalidInputError
+from listdock.services.data import DataRequest, FieldRef, OrderSpec, RestrictionSpec
+
+router = APIRouter(tags=["data"])
+
+DATA_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "Rows in the requested format",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "text/csv": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    },
+    400: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    502: {"model": ErrorOut},
+    504: {"model": ErrorOut},
+}
+
+
+def query_value(request: Request, name: str) -> str | None:
+    """Return the query parameter ``name`` matched case-insensitively, or None."""
+    wanted = name.lower()
+    for key, value in request.query_params.multi_items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def parse_int(name: str, raw: str | None) -> int | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"{name} must be an integer", code=f"invalid_{name.lower()}"
+        ) from None
+
+
+def parse_bool(name: str, raw: str | None) -> bool:
+    if raw is None or raw.strip() == "":
+        return False
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise InvalidInputError(f"{name} must be true or false", code=f"invalid_{name.lower()}")
+
+
+def parse_order(raw: str | None) -> tuple[OrderSpec, ...]:
+    """Parse ``orderby``: comma-separated ApiNames, each optionally followed by asc or desc."""
+    if raw is None or not raw.strip():
+        return ()
+    terms = []
+    for term in raw.split(","):
+        words = term.split()
+        if (
+            not words
+            or len(words) > 2
+            or (len(words) == 2 and words[1].lower() not in ("asc", "desc"))
+        ):
+            raise InvalidInputError(
+                "orderby must be ApiName, optionally followed by asc or desc",
+                code="invalid_orderby",
+            )
+        descending = len(words) == 2 and words[1].lower() == "desc"
+        terms.append(OrderSpec(field=FieldRef(words[0]), descending=descending))
+    return tuple(terms)
+
+
+def parse_fields(raw: str | None) -> tuple[FieldRef, ...]:
+    if raw is None or not raw.strip():
+        return ()
+    names = [name.strip() for name in raw.split(",")]
+    if any(not name for name in names):
+        raise InvalidInputError("fields must be comma-separated ApiNames", code="invalid_fields")
+    return tuple(FieldRef(name) for name in names)
+
+
+@router.get("/entity/{EntityId}/data", responses=DATA_RESPONSES, response_class=Response)
+def read_entity_data(
+    EntityId: str,  # noqa: N803
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    session: SessionDep,
+) -> Response:
+    """Return a page of a list's rows (default fields unless ``fields`` names others).
+
+    Query parameters: ``company``, ``format`` (json, csv, xml, xlsx), ``MaxRecords``, ``skip``,
+    ``orderby`` (ApiName, optionally `` desc``), ``fields`` (comma-separated ApiNames) and
+    ``count`` (adds ``X-Total-Count``).
+    """
+    data_request = DataRequest(
+        entity_id=EntityId,
+        company_id=query_value(request, "company"),
+        fields=parse_fields(query_value(request, "fields")),
+        order_by=parse_order(query_value(request, "orderby")),
+        skip=parse_int("skip", query_value(request, "skip")) or 0,
+        max_records=parse_int("MaxRecords", query_value(request, "MaxRecords")),
+        format=(query_value(request, "format") or "json").strip().lower(),
+        count=parse_bool("count", query_value(request, "count")),
+    )
+    prepared = services.data.prepare(session, data_request)
+    session.close()
+    return data_response(prepared, request.url)
+
+
+@router.post("/query", responses=DATA_RESPONSES, response_class=Response)
+def run_query(
+    body: QueryIn,
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    session: SessionDep,
+) -> Response:
+    """Return rows of one list chosen by field ids, with restrictions and ordering."""
+    spec = body.Query
+    data_request = DataRequest(
+        entity_id=body.Id,
+        company_id=spec.Companies[0].CompanyId if spec.Companies else None,
+        fields=tuple(FieldRef(field.EntityFieldId, by_id=True) for field in spec.Fields),
+        restrictions=tuple(
+            RestrictionSpec(
+                field=FieldRef(restriction.EntityFieldId, by_id=True),
+                operator=restriction.Operator,
+                value=restriction.Value,
+            )
+            for restriction in spec.Restrictions
+        ),
+        order_by=tuple(
+            OrderSpec(field=FieldRef(order.EntityFieldId, by_id=True), descending=order.Descending)
+            for order in spec.OrderBy
+        ),
+        skip=spec.Skip,
+        max_records=spec.MaxRecords,
+        format=body.Format.strip().lower(),
+        count=spec.Count or parse_bool("count", query_value(request, "count")),
+    )
+    prepared = services.data.prepare(session, data_request)
+    session.close()
+    # A POST body cannot be paged by a URL, so no Link header here.
+    return data_response(prepared, None)

@@ -1,0 +1,148 @@
+"""The composition root: builds every service from the settings and wires the web app.
+
+Nothing else in listdock creates engines, keys or services; the CLI and the tests call
+``build_services`` and ``create_app`` with the settings they want.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from listdock import __version__
+from listdock.api.errors import install_error_handlers
+from listdock.api.routes import account, connectors, data, entities
+from listdock.clock import Clock, SystemClock
+from listdock.connectors.engines import EnginePool
+from listdock.db import create_session_factory, create_store_engine, upgrade_store
+from listdock.security.keys import ServerKeys
+from listdock.security.secretbox import SecretBox
+from listdock.services.accounts import AccountService
+from listdock.services.audit import AuditLog
+from listdock.services.connectors import ConnectorService
+from listdock.services.data import DataService
+from listdock.services.principals import PrincipalService, ensure_built_in_roles
+from listdock.services.tokens import TokenService, UsageRecorder
+from listdock.settings import Settings, resolve_secret_key
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v2"
+
+
+@dataclass
+class Services:
+    """Every service of one process, built once by ``build_services``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    keys: ServerKeys
+    audit: AuditLog
+    usage: UsageRecorder
+    tokens: TokenService
+    accounts: AccountService
+    principals: PrincipalService
+    source_engines: EnginePool
+    connectors: ConnectorService
+    data: DataService
+
+    def __repr__(self) -> str:
+        return "Services()"
+
+    def close(self) -> None:
+        """Write pending token usage and release every database connection."""
+        self.usage.stop()
+        self.source_engines.dispose_all()
+        self.engine.dispose()
+
+
+def build_services(
+    settings: Settings, clock: Clock | None = None, *, migrate: bool = True
+) -> Services:
+    """Build the services of one process; with ``migrate`` the store schema is upgraded first.
+
+    Raises ConfigurationError when the secret key is empty or a placeholder.
+    """
+    clock = clock or SystemClock()
+    keys = ServerKeys.from_secret(resolve_secret_key(settings))
+    engine = create_store_engine(settings.store_url())
+    if migrate:
+        upgrade_store(engine)
+    sessions = create_session_factory(engine)
+    audit = AuditLog(sessions, clock)
+    usage = UsageRecorder(sessions, settings.last_used_flush_seconds)
+    source_engines = EnginePool()
+    connector_service = ConnectorService(
+        clock,
+        audit,
+        SecretBox(keys.connector_passwords),
+        source_engines,
+        settings.source_connect_timeout,
+        settings.source_statement_timeout,
+    )
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        keys=keys,
+        audit=audit,
+        usage=usage,
+        tokens=TokenService(sessions, clock, keys.token_hashing, audit, usage),
+        accounts=AccountService(clock),
+        principals=PrincipalService(clock, audit),
+        source_engines=source_engines,
+        connectors=connector_service,
+        data=DataService(
+            connector_service, settings.default_max_records, settings.max_records_limit
+        ),
+    )
+    if migrate:
+        with sessions.begin() as session:
+            ensure_built_in_roles(session)
+            services.accounts.ensure(session)
+    return services
+
+
+def create_app(services: Services) -> FastAPI:
+    """Return the ASGI app serving the REST API over ``services``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.usage.start()
+        logger.info("listdock %s started", __version__)
+        try:
+            yield
+        finally:
+            services.close()
+            logger.info("listdock stopped")
+
+    app = FastAPI(
+        title="listdock",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (account, connectors, entities, data):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Build the app from ``LISTDOCK_*`` variables; the factory each server worker calls.
+
+    The store is not migrated here: ``listdock serve`` migrates once before starting workers.
+    """
+    return create_app(build_services(Settings(), migrate=False))

@@ -1,0 +1,1 @@
+"""Domain models of the listdock metadata store."""

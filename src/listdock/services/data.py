@@ -1,0 +1,241 @@
+"""Reading list data: resolving fields, companies and restrictions into a source query.
+
+``DataService.prepare`` validates a request against the list's visible fields (hidden and
+vanished fields are treated as unknown, so they can be neither returned nor used) and returns a
+``PreparedQuery`` that runs on the company's pooled engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, selectinload
+
+from listdock.connectors.formats import FORMATS
+from listdock.connectors.query import (
+    Ordering,
+    Restriction,
+    SourceField,
+    SourceQuery,
+    count_rows,
+    normalize_restriction,
+    stream_rows,
+)
+from listdock.connectors.types import FieldType
+from listdock.domain.models import Company, Connector, Entity, EntityField
+from listdock.errors import InvalidInputError, NotFoundError
+from listdock.services.connectors import ConnectorService
+
+logger = logging.getLogger(__name__)
+
+MAX_SKIP = 2**62
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A field named by its ``EntityFieldId`` (``by_id``) or by its ``ApiName``."""
+
+    value: str
+    by_id: bool = False
+
+
+@dataclass(frozen=True)
+class RestrictionSpec:
+    field: FieldRef
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    field: FieldRef
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """What a caller asks of one list; ``fields`` empty means the list's default fields."""
+
+    entity_id: str
+    company_id: str | None = None
+    fields: tuple[FieldRef, ...] = ()
+    restrictions: tuple[RestrictionSpec, ...] = ()
+    order_by: tuple[OrderSpec, ...] = ()
+    skip: int = 0
+    max_records: int | None = None
+    format: str = "json"
+    count: bool = False
+
+
+@dataclass
+class PreparedQuery:
+    """A validated query bound to one company's engine."""
+
+    entity: Entity
+    company: Company
+    engine: Engine
+    query: SourceQuery
+    format: str
+    count: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[SourceField, ...]:
+        return self.query.fields
+
+    def count_rows(self) -> int:
+        """Return the number of rows the restrictions match, ignoring paging."""
+        return count_rows(self.engine, self.query)
+
+    def stream(self) -> Iterator[tuple[Any, ...]]:
+        """Yield the page's rows; the source connection is released when iteration ends."""
+        return stream_rows(self.engine, self.query)
+
+    def has_more_after(self, limit: int) -> bool:
+        """Return whether at least one row follows the page (one extra single-row query)."""
+        probe = SourceQuery(
+            table=self.query.table,
+            fields=self.query.key_fields or self.query.fields[:1],
+            restrictions=self.query.restrictions,
+            order_by=self.query.order_by,
+            key_fields=self.query.key_fields,
+            skip=self.query.skip + limit,
+            limit=1,
+        )
+        return any(True for _ in stream_rows(self.engine, probe))
+
+
+def source_field(entity_field: EntityField) -> SourceField:
+    return SourceField(
+        column=entity_field.source_name,
+        api_name=entity_field.api_name,
+        label=entity_field.display_name,
+        type=FieldType(entity_field.type),
+    )
+
+
+class DataService:
+    def __init__(
+        self, connectors: ConnectorService, default_max_records: int, max_records_limit: int
+    ) -> None:
+        self._connectors = connectors
+        self._default_max_records = default_max_records
+        self._max_records_limit = max_records_limit
+
+    @property
+    def max_records_limit(self) -> int:
+        return self._max_records_limit
+
+    def load_entity(self, session: Session, entity_id: str) -> Entity:
+        """Return the list with its fields; raises NotFoundError for unknown or vanished lists."""
+        entity = session.get(Entity, entity_id, options=[selectinload(Entity.fields)])
+        if entity is None or entity.missing:
+            raise NotFoundError("List not found", code="entity_not_found")
+        return entity
+
+    def resolve_company(
+        self, session: Session, connector: Connector, company_id: str | None
+    ) -> Company:
+        """Return the named company, or the only one when none is named.
+
+        Raises InvalidInputError when none is named and the connector has several, and
+        NotFoundError when the id is not one of the connector's companies.
+        """
+        companies = connector.companies
+        if company_id is None or company_id == "":
+            if len(companies) == 1:
+                return companies[0]
+            raise InvalidInputError(
+                "company is required because this connector has several companies",
+                code="company_required",
+            )
+        for company in companies:
+            if company.id == company_id:
+                return company
+        raise NotFoundError("Company not found", code="company_not_found")
+
+    def visible_fields(self, entity: Entity) -> list[EntityField]:
+        return [field for field in entity.fields if not field.hidden and not field.missing]
+
+    def prepare(self, session: Session, request: DataRequest) -> PreparedQuery:
+        """Validate ``request`` and bind it to its company's engine.
+
+        Raises NotFoundError for an unknown list or company, and InvalidInputError (or its
+        InvalidValueError subclass naming the field) for unknown fields, bad operators,
+        values of the wrong type, bad paging values or an unknown format.
+        """
+        if request.format not in FORMATS:
+            raise InvalidInputError(
+                f"Unknown format {request.format!r}; use one of {', '.join(FORMATS)}",
+                code="invalid_format",
+            )
+        limit = self.checked_max_records(request.max_records)
+        if request.skip < 0 or request.skip > MAX_SKIP:
+            raise InvalidInputError("skip must be a non-negative integer", code="invalid_skip")
+
+        entity = self.load_entity(session, request.entity_id)
+        connector = self._connectors.get(session, entity.connector_id)
+        company = self.resolve_company(session, connector, request.company_id)
+        visible = self.visible_fields(entity)
+        by_id = {field.id: field for field in visible}
+        by_api = {field.api_name.casefold(): field for field in visible}
+
+        def resolve(ref: FieldRef) -> EntityField:
+            found = by_id.get(ref.value) if ref.by_id else by_api.get(ref.value.casefold())
+            if found is None:
+                raise InvalidInputError(f"Unknown field {ref.value}", code="unknown_field")
+            return found
+
+        if request.fields:
+            selected = [resolve(ref) for ref in request.fields]
+        else:
+            selected = [field for field in visible if field.default_field]
+        if not selected:
+            raise InvalidInputError("The list has no visible fields", code="no_fields")
+        restrictions = tuple(
+            normalize_restriction(
+                Restriction(
+                    field=source_field(resolve(spec.field)),
+                    operator=spec.operator,
+                    value=spec.value,
+                )
+            )
+            for spec in request.restrictions
+        )
+        order_by = tuple(
+            Ordering(field=source_field(resolve(spec.field)), descending=spec.descending)
+            for spec in request.order_by
+        )
+        key_fields = tuple(source_field(field) for field in visible if field.primary_key)
+        query = SourceQuery(
+            table=entity.source_name,
+            fields=tuple(source_field(field) for field in selected),
+            restrictions=restrictions,
+            order_by=order_by,
+            key_fields=key_fields,
+            skip=request.skip,
+            limit=limit,
+        )
+        return PreparedQuery(
+            entity=entity,
+            company=company,
+            engine=self._connectors.engine_for(connector, company),
+            query=query,
+            format=request.format,
+            count=request.count,
+        )
+
+    def checked_max_records(self, max_records: int | None) -> int:
+        """Return the page size to use; raises InvalidInputError outside 1..the server maximum."""
+        if max_records is None:
+            return min(self._default_max_records, self._max_records_limit)
+        if max_records < 1 or max_records > self._max_records_limit:
+            raise InvalidInputError(
+                f"MaxRecords must be between 1 and {self._max_records_limit}",
+                code="invalid_max_records",
+            )
+        return max_records

@@ -1,0 +1,181 @@
+"""Users and API users, and the built-in roles every store starts with."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from listdock.clock import Clock
+from listdock.domain.models import Principal, PrincipalRole, Role
+from listdock.errors import ConflictError, InvalidInputError, NotFoundError
+from listdock.security import roles as role_definitions
+from listdock.security.passwords import MIN_PASSWORD_LENGTH, hash_password
+from listdock.services.audit import AuditLog
+
+logger = logging.getLogger(__name__)
+
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_NAME_LENGTH = 200
+
+
+def ensure_built_in_roles(session: Session) -> None:
+    """Create any missing built-in role and reset changed ones to their definition."""
+    existing = {(role.scope, role.name): role for role in session.scalars(select(Role))}
+    for scope, definitions in (
+        ("system", role_definitions.BUILT_IN_SYSTEM_ROLES),
+        ("connector", role_definitions.BUILT_IN_CONNECTOR_ROLES),
+    ):
+        for name, (permissions, description) in definitions.items():
+            role = existing.get((scope, name))
+            if role is None:
+                role = Role(name=name, name_normalized=name.casefold(), scope=scope)
+                session.add(role)
+            role.permissions = list(permissions)
+            role.description = description
+            role.built_in = True
+
+
+class PrincipalService:
+    def __init__(self, clock: Clock, audit: AuditLog) -> None:
+        self._clock = clock
+        self._audit = audit
+
+    def create_user(
+        self,
+        session: Session,
+        *,
+        name: str,
+        email: str,
+        password: str,
+        actor_id: str | None,
+    ) -> Principal:
+        """Create a user who logs in with ``email`` and ``password``.
+
+        Raises InvalidInputError for a bad name, email or short password, and ConflictError
+        when the email is taken (case-insensitively).
+        """
+        clean_name = self._checked_name(name)
+        clean_email = email.strip()
+        if not EMAIL_PATTERN.fullmatch(clean_email):
+            raise InvalidInputError("Email is not a valid address", code="invalid_email")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInputError(
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
+                code="invalid_password",
+            )
+        normalized = clean_email.casefold()
+        if session.scalar(select(Principal.id).where(Principal.email_normalized == normalized)):
+            raise ConflictError("A user with this email already exists", code="email_taken")
+
+        now = self._clock.now()
+        user = Principal(
+            kind="user",
+            name=clean_name,
+            email=clean_email,
+            email_normalized=normalized,
+            password_hash=hash_password(password),
+            status="Active",
+            created=now,
+            modified=now,
+        )
+        session.add(user)
+        session.flush()
+        self._audit.record(
+            "user_created", actor_id=actor_id, target=f"principal:{user.id}", session=session
+        )
+        return user
+
+    def create_api_user(self, session: Session, *, name: str, actor_id: str | None) -> Principal:
+        """Create an API user: no email, no password, never able to log in."""
+        now = self._clock.now()
+        api_user = Principal(
+            kind="api",
+            name=self._checked_name(name),
+            status="Active",
+            created=now,
+            modified=now,
+        )
+        session.add(api_user)
+        session.flush()
+        self._audit.record(
+            "api_user_created",
+            actor_id=actor_id,
+            target=f"principal:{api_user.id}",
+            session=session,
+        )
+        return api_user
+
+    def _checked_name(self, name: str) -> str:
+        clean = name.strip()
+        if not clean or len(clean) > MAX_NAME_LENGTH:
+            raise InvalidInputError("Name must be 1 to 200 characters", code="invalid_name")
+        return clean
+
+    def get(self, session: Session, principal_id: str) -> Principal:
+        """Return the principal; raises NotFoundError when none has that id."""
+        principal = session.get(Principal, principal_id)
+        if principal is None:
+            raise NotFoundError("User not found", code="user_not_found")
+        return principal
+
+    def find_by_login(self, session: Session, email_or_name: str) -> Principal:
+        """Return the principal with this email, or else the only one with this name.
+
+        Raises NotFoundError when none matches and InvalidInputError when the name is shared.
+        """
+        needle = email_or_name.strip()
+        by_email = session.scalar(
+            select(Principal).where(Principal.email_normalized == needle.casefold())
+        )
+        if by_email is not None:
+            return by_email
+        matches = list(
+            session.scalars(select(Principal).where(func.lower(Principal.name) == needle.lower()))
+        )
+        if not matches:
+            raise NotFoundError(f"No user or API user is named {needle!r}", code="user_not_found")
+        if len(matches) > 1:
+            raise InvalidInputError(
+                f"Several principals are named {needle!r}; use an email address",
+                code="ambiguous_user",
+            )
+        return matches[0]
+
+    def list_all(self, session: Session) -> list[Principal]:
+        return list(session.scalars(select(Principal).order_by(Principal.kind, Principal.name)))
+
+    def assign_system_roles(
+        self, session: Session, principal: Principal, role_names: list[str], *, actor_id: str | None
+    ) -> None:
+        """Replace the principal's direct system roles with ``role_names`` (matched by name).
+
+        Raises InvalidInputError naming the first unknown role.
+        """
+        wanted = {name.casefold() for name in role_names}
+        roles = list(
+            session.scalars(
+                select(Role).where(Role.scope == "system", Role.name_normalized.in_(wanted))
+            )
+        )
+        unknown = wanted - {role.name_normalized for role in roles}
+        if unknown:
+            raise InvalidInputError(f"Unknown role: {sorted(unknown)[0]}", code="unknown_role")
+        session.query(PrincipalRole).filter(PrincipalRole.principal_id == principal.id).delete()
+        for role in roles:
+            session.add(PrincipalRole(principal_id=principal.id, role_id=role.id))
+        self._audit.record(
+            "roles_changed",
+            actor_id=actor_id,
+            target=f"principal:{principal.id}",
+            details={"roles": sorted(role.name for role in roles)},
+            session=session,
+        )
+
+    def has_any_user(self, session: Session) -> bool:
+        return (
+            session.scalar(select(Principal.id).where(or_(Principal.kind == "user")).limit(1))
+            is not None
+        )

@@ -1,0 +1,340 @@
+"""Token lifecycle and authentication.
+
+``TokenService.authenticate`` is the only way a presented value becomes a caller. It refuses a
+value that fails the pattern or checksum before any store lookup, then checks, in order:
+known hash (or a rotated-out hash still in its grace period), status, expiry and owner status.
+Every refusal raises ``AuthenticationError`` whose ``reason`` is one of ``REFUSAL_REASONS``;
+the reason goes to the audit log and the token's record, never to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from listdock.clock import Clock
+from listdock.domain.models import Principal, Token
+from listdock.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from listdock.security import tokens as token_values
+from listdock.services.audit import AuditLog
+
+logger = logging.getLogger(__name__)
+
+REFUSAL_REASONS = (
+    "malformed",
+    "bad_checksum",
+    "unknown",
+    "expired",
+    "disabled",
+    "revoked",
+    "owner_disabled",
+)
+SURFACES = ("api", "endpoint", "widget")
+MAX_GRACE_SECONDS = 24 * 60 * 60
+MAX_TOKEN_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class AuthenticatedToken:
+    """A token that passed every check, and the principal it stands for."""
+
+    token_id: str
+    token_name: str
+    principal_id: str
+    principal_kind: str
+    principal_name: str
+    widget_id: str | None
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created or rotated; ``value`` exists only here and is never stored."""
+
+    token: Token
+    value: str
+
+    def __repr__(self) -> str:
+        return f"IssuedToken(token={self.token!r})"
+
+
+class UsageRecorder:
+    """Buffers token usage (LastUsed, surface, count) and writes it in batches.
+
+    ``flush`` runs from a background thread every ``interval`` seconds (at most 60), so a
+    stored ``LastUsed`` is never older than that interval plus one write.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], interval: float) -> None:
+        self._sessions = sessions
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[datetime, str, int]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, token_id: str, when: datetime, surface: str) -> None:
+        with self._lock:
+            previous = self._pending.get(token_id)
+            count = previous[2] + 1 if previous else 1
+            self._pending[token_id] = (when, surface, count)
+
+    def flush(self) -> None:
+        """Write every buffered use; a failed write is logged and its uses are kept for later."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            with self._sessions.begin() as session:
+                for token_id, (when, surface, count) in pending.items():
+                    session.execute(
+                        update(Token)
+                        .where(Token.id == token_id)
+                        .values(
+                            last_used=when,
+                            last_used_surface=surface,
+                            use_count=Token.use_count + count,
+                        )
+                    )
+        except Exception:
+            logger.exception("Writing token usage failed for %d tokens", len(pending))
+            with self._lock:
+                for token_id, entry in pending.items():
+                    newer = self._pending.get(token_id)
+                    if newer is None:
+                        self._pending[token_id] = entry
+                    else:
+                        self._pending[token_id] = (newer[0], newer[1], newer[2] + entry[2])
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="token-usage", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()
+
+
+class TokenService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        hashing_key: bytes,
+        audit: AuditLog,
+        usage: UsageRecorder,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._hashing_key = hashing_key
+        self._audit = audit
+        self._usage = usage
+
+    def __repr__(self) -> str:
+        return "TokenService()"
+
+    # Creation ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        session: Session,
+        owner: Principal,
+        name: str,
+        *,
+        created_by: str | None,
+        expires_at: datetime | None = None,
+        widget_id: str | None = None,
+        read_only: bool = False,
+        max_lifetime_days: int | None = None,
+    ) -> IssuedToken:
+        """Create a token for ``owner`` in ``session`` (the caller commits) and audit it.
+
+        Raises InvalidInputError for an empty name, a past expiry or one beyond the account's
+        maximum lifetime, or ``read_only`` without a widget; ConflictError when the owner
+        already has a token of that name.
+        """
+        clean_name = name.strip()
+        if not clean_name or len(clean_name) > MAX_TOKEN_NAME_LENGTH:
+            raise InvalidInputError(
+                "Token name must be 1 to 200 characters", code="invalid_token_name"
+            )
+        if read_only and widget_id is None:
+            raise InvalidInputError(
+                "ReadOnly applies only to widget tokens", code="read_only_not_widget"
+            )
+        now = self._clock.now()
+        expires_at = self._checked_expiry(expires_at, now, max_lifetime_days)
+        normalized = clean_name.casefold()
+        clash = session.scalar(
+            select(Token.id).where(
+                Token.principal_id == owner.id, Token.name_normalized == normalized
+            )
+        )
+        if clash is not None:
+            raise ConflictError("A token with this name already exists", code="token_name_taken")
+
+        value = token_values.generate_token()
+        token = Token(
+            principal_id=owner.id,
+            widget_id=widget_id,
+            read_only=read_only,
+            name=clean_name,
+            name_normalized=normalized,
+            prefix=token_values.display_prefix(value),
+            hash=token_values.hash_token(value, self._hashing_key),
+            status="Active",
+            created=now,
+            created_by=created_by,
+            modified=now,
+            expires_at=expires_at,
+            use_count=0,
+        )
+        session.add(token)
+        try:
+            session.flush()
+        except IntegrityError as error:
+            raise ConflictError(
+                "A token with this name already exists", code="token_name_taken"
+            ) from error
+        self._audit.record(
+            "token_created",
+            actor_id=created_by,
+            token_id=token.id,
+            target=f"principal:{owner.id}",
+            details={"name": clean_name, "widget_id": widget_id, "read_only": read_only},
+            session=session,
+        )
+        return IssuedToken(token=token, value=value)
+
+    def _checked_expiry(
+        self, expires_at: datetime | None, now: datetime, max_lifetime_days: int | None
+    ) -> datetime | None:
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise InvalidInputError(
+                "ExpiresAt must include a time zone, for example 2027-01-31T00:00:00Z",
+                code="invalid_expiry",
+            )
+        if expires_at is not None and expires_at <= now:
+            raise InvalidInputError("ExpiresAt must be in the future", code="invalid_expiry")
+        if max_lifetime_days is None:
+            return expires_at
+        latest = now + timedelta(days=max_lifetime_days)
+        if expires_at is None:
+            return latest
+        if expires_at > latest:
+            raise InvalidInputError(
+                f"ExpiresAt exceeds the maximum token lifetime of {max_lifetime_days} days",
+                code="invalid_expiry",
+            )
+        return expires_at
+
+    # Authentication ----------------------------------------------------------------------
+
+    def authenticate(self, value: str, *, surface: str, ip: str | None) -> AuthenticatedToken:
+        """Return the caller behind ``value`` and record the use, or raise AuthenticationError.
+
+        A refusal is written to the audit log (and, for a known token, to its record) before
+        the error is raised.
+        """
+        if not value.startswith(token_values.TOKEN_PREFIX) or len(value) != 40:
+            self._refuse("malformed", None, None, ip)
+        if not token_values.is_well_formed(value):
+            reason = "bad_checksum" if token_values.TOKEN_PATTERN.fullmatch(value) else "malformed"
+            self._refuse(reason, None, None, ip)
+
+        now = self._clock.now()
+        digest = token_values.hash_token(value, self._hashing_key)
+        statement = (
+            select(Token, Principal.kind, Principal.name, Principal.status)
+            .join(Principal, Principal.id == Token.principal_id)
+            .where(or_(Token.hash == digest, Token.previous_hash == digest))
+        )
+        with self._sessions() as session:
+            row = session.execute(statement).first()
+        if row is None:
+            self._refuse("unknown", None, None, ip)
+        token, kind, principal_name, principal_status = row
+
+        if token.hash != digest and (
+            token.previous_expires_at is None or token.previous_expires_at <= now
+        ):
+            self._refuse("revoked", token.id, token.principal_id, ip)
+        if token.status == "Revoked":
+            self._refuse("revoked", token.id, token.principal_id, ip)
+        if token.status == "Disabled":
+            self._refuse("disabled", token.id, token.principal_id, ip)
+        if token.expires_at is not None and token.expires_at <= now:
+            self._refuse("expired", token.id, token.principal_id, ip)
+        if principal_status != "Active":
+            self._refuse("owner_disabled", token.id, token.principal_id, ip)
+
+        self._usage.record(token.id, now, surface)
+        return AuthenticatedToken(
+            token_id=token.id,
+            token_name=token.name,
+            principal_id=token.principal_id,
+            principal_kind=kind,
+            principal_name=principal_name,
+            widget_id=token.widget_id,
+            read_only=token.read_only,
+        )
+
+    def _refuse(
+        self, reason: str, token_id: str | None, principal_id: str | None, ip: str | None
+    ) -> NoReturn:
+        """Audit a refused token use and raise AuthenticationError with the reason."""
+        now = self._clock.now()
+        try:
+            with self._sessions.begin() as session:
+                if token_id is not None:
+                    session.execute(
+                        update(Token)
+                        .where(Token.id == token_id)
+                        .values(last_refusal_reason=reason, last_refused=now)
+                    )
+                self._audit.record(
+                    "token_refused",
+                    outcome="failure",
+                    actor_id=principal_id,
+                    token_id=token_id,
+                    reason=reason,
+                    ip=ip,
+                    session=session,
+                )
+        except Exception:
+            logger.exception("Recording a refused token use failed (reason %s)", reason)
+        raise AuthenticationError(reason)
+
+    # Reading -----------------------------------------------------------------------------
+
+    def get(self, session: Session, token_id: str) -> Token:
+        """Return the token; raises NotFoundError when there is none with that id."""
+        token = session.get(Token, token_id)
+        if token is None:
+            raise NotFoundError("Token not found", code="token_not_found")
+        return token
+
+    def list_for_principal(self, session: Session, principal_id: str) -> list[Token]:
+        return list(
+            session.scalars(
+                select(Token).where(Token.principal_id == principal_id).order_by(Token.created)
+            )
+        )
