@@ -178,20 +178,22 @@ def load_access(session: Session, principal_id: str) -> Access:
         session.scalars(select(TeamMember.team_id).where(TeamMember.principal_id == principal_id))
     )
 
-    role_query = (
+    direct_roles = (
         select(Role.name, Role.scope, Role.permissions)
         .join(PrincipalRole, PrincipalRole.role_id == Role.id)
         .where(PrincipalRole.principal_id == principal_id)
     )
+    team_roles = (
+        select(Role.name, Role.scope, Role.permissions)
+        .join(TeamRole, TeamRole.role_id == Role.id)
+        .where(TeamRole.team_id.in_(team_ids))
+    )
+    role_rows = list(session.execute(direct_roles))
     if team_ids:
-        role_query = role_query.union_all(
-            select(Role.name, Role.scope, Role.permissions)
-            .join(TeamRole, TeamRole.role_id == Role.id)
-            .where(TeamRole.team_id.in_(team_ids))
-        )
+        role_rows.extend(session.execute(team_roles))
     system_roles: set[str] = set()
     system_permissions: set[str] = set()
-    for name, scope, permissions in session.execute(role_query):
+    for name, scope, permissions in role_rows:
         if scope == "system":
             system_roles.add(name)
             system_permissions.update(permissions or [])
