@@ -130,7 +130,7 @@ def _set_mysql_statement_timeout(engine: sa.Engine, seconds: float) -> None:
 def check_connection(
     engine: sa.Engine, connector_type: str, settings: ConnectionSettings, database_name: str
 ) -> None:
-    """Connect to the source and run ``SELECT 1``.
+    """Connect to the source and run a trivial query (``SELECT 1``).
 
     Raises ``SourceConnectionError`` when the file is missing or not a database, the host is
     unreachable, the login fails or the database does not exist, and ``SourceTimeoutError``
@@ -139,9 +139,14 @@ def check_connection(
     if connector_type == "sqlite" and not Path(database_name).expanduser().is_file():
         raise SourceConnectionError(f"Database file not found: {database_name}")
 
+    # SELECT 1 does not read a SQLite file, so read its schema to reject a non-database file.
+    probe = sa.select(sa.literal(1))
+    if connector_type == "sqlite":
+        probe = sa.select(sa.func.count()).select_from(sa.table("sqlite_master"))
+
     try:
         with engine.connect() as connection:
-            connection.execute(sa.select(sa.literal(1)))
+            connection.execute(probe)
     except exc.DBAPIError as error:
         raise source_error(error, connector_type, settings, database_name) from error
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy import types as sqltypes
 
-from listdock.connectors.columns import column_type, sqlite_comparable
+from listdock.connectors.columns import column_type, sqlite_comparable, sqlite_text
 from listdock.connectors.engines import source_error_for_engine
 from listdock.connectors.types import FieldType, SourceField
 from listdock.connectors.values import EXPECTED, convert_value
@@ -251,9 +251,10 @@ def _condition(restriction: Restriction, columns: _Columns) -> sa.ColumnElement[
     comparable: sa.ColumnElement[Any] = column
     if columns.dialect_name == "sqlite":
         comparable = sqlite_comparable(column, field.type)
+    as_text = comparable is not column
 
     def bind(item: Any) -> sa.BindParameter[Any]:
-        return sa.literal(item, comparable.type)
+        return sa.literal(sqlite_text(item) if as_text else item, comparable.type)
 
     if operator == "in":
         return comparable.in_([bind(item) for item in value])
