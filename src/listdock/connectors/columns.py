@@ -15,6 +15,7 @@ for DATETIME and so on. Two cases need more than SQLAlchemy's generic types:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +43,19 @@ class ExactDecimal(sqltypes.TypeDecorator[Any]):
             return float(value)
         return value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        # One function per value instead of TypeDecorator's two calls: this is on the hot path.
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        process = self.process_result_value
+
+        def process_sqlite(value: Any) -> Any:
+            if type(value) is float:
+                return Decimal(repr(value))
+            return process(value, dialect)
+
+        return process_sqlite
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None or isinstance(value, Decimal):
             return value
@@ -64,13 +78,18 @@ class _LenientSqliteTemporal(sqltypes.TypeDecorator[Any]):
             return sqlite_text(value)
         return value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, str):
-            try:
-                return self.parse(value)
-            except ValueError:
-                return value
-        return value
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        parse = self.parse
+
+        def process(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    return parse(value)
+                except ValueError:
+                    return value
+            return value
+
+        return process
 
     def parse(self, text: str) -> Any:
         raise NotImplementedError

@@ -55,7 +55,7 @@ def test_json_empty_result() -> None:
 def test_csv_exact_output() -> None:
     assert output("csv").decode("utf-8") == (
         "Id,Full name,Price,Day,At,Ok,Data\r\n"
-        '1,"Zoë ""Z"" <&>, Ltd",0.99,2021-03-14,2021-03-14T10:00:00,true,AAE=\r\n'
+        '1,"Zoë ""Z"" <&>, Ltd",0.99,2021-03-14,2021-03-14 10:00:00,true,AAE=\r\n'
         "2,,1E+2,,,false,\r\n"
     )
 
