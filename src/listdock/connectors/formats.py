@@ -5,7 +5,8 @@ yields them) and returns an iterator of ``bytes``, and no renderer keeps the who
 
 Value forms shared by the text formats: decimals are written exactly (``Decimal("0.99")`` as
 ``0.99``), dates, datetimes and times are ISO 8601, booleans are ``true``/``false``, and
-binary values are base64. CSV alone writes datetimes with a space, not ``T``. JSON writes NULL as ``null``, CSV as an empty cell, XML as an
+binary values are base64. CSV alone writes datetimes with a space, not ``T``.
+JSON writes NULL as ``null``, CSV as an empty cell, XML as an
 empty element with ``xsi:nil="true"`` (so every record has every element), XLSX as an
 empty cell.
 """
