@@ -17,17 +17,32 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from listdock import __version__
 from listdock.api.errors import install_error_handlers
-from listdock.api.routes import account, connectors, data, entities
+from listdock.api.routes import (
+    account,
+    audit,
+    connectors,
+    data,
+    entities,
+    grants,
+    roles,
+    teams,
+    tokens,
+    users,
+)
 from listdock.clock import Clock, SystemClock
 from listdock.connectors.engines import EnginePool
 from listdock.db import create_session_factory, create_store_engine, upgrade_store
 from listdock.security.keys import ServerKeys
+from listdock.security.ratelimit import RateLimiter
 from listdock.security.secretbox import SecretBox
 from listdock.services.accounts import AccountService
 from listdock.services.audit import AuditLog
 from listdock.services.connectors import ConnectorService
 from listdock.services.data import DataService
+from listdock.services.grants import GrantService
 from listdock.services.principals import PrincipalService, ensure_built_in_roles
+from listdock.services.roles import RoleService
+from listdock.services.teams import TeamService
 from listdock.services.tokens import TokenService, UsageRecorder
 from listdock.settings import Settings, resolve_secret_key
 
@@ -50,6 +65,9 @@ class Services:
     tokens: TokenService
     accounts: AccountService
     principals: PrincipalService
+    teams: TeamService
+    roles: RoleService
+    grants: GrantService
     source_engines: EnginePool
     connectors: ConnectorService
     data: DataService
@@ -96,9 +114,21 @@ def build_services(
         keys=keys,
         audit=audit,
         usage=usage,
-        tokens=TokenService(sessions, clock, keys.token_hashing, audit, usage),
+        tokens=TokenService(
+            sessions,
+            clock,
+            keys.token_hashing,
+            audit,
+            usage,
+            RateLimiter(
+                settings.redis_url, settings.failed_token_limit, settings.token_request_limit
+            ),
+        ),
         accounts=AccountService(clock),
         principals=PrincipalService(clock, audit),
+        teams=TeamService(clock, audit),
+        roles=RoleService(audit),
+        grants=GrantService(clock, audit),
         source_engines=source_engines,
         connectors=connector_service,
         data=DataService(
@@ -135,7 +165,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (account, connectors, entities, data):
+    for module in (account, users, teams, roles, grants, tokens, audit, connectors, entities, data):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -11,6 +11,7 @@ HTTP status: ``listdock.api.errors`` maps each class to a status and an error ``
     ├── ConflictError             a name or key that is already taken
     ├── PermissionDeniedError     the caller is known but lacks a right (carries a ``code``)
     ├── AuthenticationError       a token or password that fails (carries the precise reason)
+    ├── RateLimitedError          too many requests or failed attempts (carries ``retry_after``)
     └── SourceError               a data source that fails
         ├── SourceConnectionError a source that cannot be reached or refuses the login
         └── SourceTimeoutError    a source that does not answer in time
@@ -74,6 +75,16 @@ class AuthenticationError(ListdockError):
         message = "Token required" if code == "token_required" else "Invalid token"
         super().__init__(message, code=code)
         self.reason = reason
+
+
+class RateLimitedError(ListdockError):
+    """Too many requests; ``retry_after`` is the number of seconds to wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class SourceError(ListdockError):

@@ -9,6 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from listdock.api.auth import Caller, authenticate, require_not_widget_token
+from listdock.domain.models import Principal
+from listdock.errors import NotFoundError, PermissionDeniedError
+from listdock.security.policy import Access, load_access
 
 if TYPE_CHECKING:
     from listdock.app import Services
@@ -35,3 +38,42 @@ def api_caller(request: Request) -> Caller:
 ServicesDep = Annotated["Services", Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CallerDep = Annotated[Caller, Depends(api_caller)]
+
+
+def caller_access(caller: CallerDep, session: SessionDep) -> Access:
+    """Load the caller's effective rights from the store (fresh on every request)."""
+    return load_access(session, caller.principal_id)
+
+
+AccessDep = Annotated[Access, Depends(caller_access)]
+
+
+def require_security_manager(access: Access) -> None:
+    """Raise 403 unless the caller is an Administrator or SecurityManager."""
+    if not access.is_security_manager:
+        raise PermissionDeniedError("The SecurityManager role is required", code="missing_role")
+
+
+def require_can_manage(session: Session, access: Access, target_id: str) -> None:
+    """Raise 403 unless the caller may manage the principal ``target_id``.
+
+    Administrators manage everyone; SecurityManagers manage everyone but Administrators.
+    """
+    require_security_manager(access)
+    if access.is_administrator:
+        return
+    if load_access(session, target_id).is_administrator:
+        raise PermissionDeniedError(
+            "Only an Administrator can manage an Administrator", code="cannot_manage"
+        )
+
+
+def visible_principal(session: Session, access: Access, principal_id: str) -> Principal:
+    """Return the principal if the caller may see it (itself, or anyone for SecurityManagers).
+
+    Others answer NotFoundError, exactly like a principal that does not exist.
+    """
+    principal = session.get(Principal, principal_id)
+    if principal is None or not (access.is_security_manager or principal.id == access.principal_id):
+        raise NotFoundError("User not found", code="user_not_found")
+    return principal

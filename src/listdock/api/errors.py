@@ -20,6 +20,7 @@ from listdock.errors import (
     ListdockError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     SourceConnectionError,
     SourceError,
     SourceTimeoutError,
@@ -33,6 +34,7 @@ STATUS_BY_ERROR: tuple[tuple[type[ListdockError], int], ...] = (
     (InvalidInputError, 400),
     (ConflictError, 409),
     (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
     (SourceTimeoutError, 504),
     (SourceConnectionError, 502),
     (SourceError, 502),
@@ -76,6 +78,10 @@ def response_for(error: ListdockError) -> JSONResponse:
             TOKEN_REQUIRED_HEADERS if error.code == "token_required" else INVALID_TOKEN_HEADERS
         )
         return error_response(401, error.message, error.code, headers)
+    if isinstance(error, RateLimitedError):
+        return error_response(
+            429, error.message, error.code, {"Retry-After": str(error.retry_after)}
+        )
     if status >= 500:
         logger.error("Request failed: %s (%s)", error.message, error.code)
     return error_response(status, error.message, error.code)

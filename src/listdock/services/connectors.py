@@ -26,8 +26,9 @@ from listdock.connectors.engines import (
 )
 from listdock.connectors.types import FieldType, TableInfo
 from listdock.domain.models import Company, Connector, Entity, EntityField, EntityGroup
-from listdock.errors import ConflictError, InvalidInputError, NotFoundError
+from listdock.errors import ConflictError, InvalidInputError, NotFoundError, SourceError
 from listdock.security.secretbox import SecretBox
+from listdock.services.relationship_discovery import apply_discovered_relationships
 from listdock.services.audit import AuditLog
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,12 @@ class ConnectorService:
         )
 
     def _test_company(self, spec: ConnectorSpec, company: CompanySpec) -> list[TableInfo]:
-        """Connect to one company and return its tables; raises SourceConnectionError."""
+        """Connect to one company and return its tables.
+
+        A failed connection test is the requester's bad setting, so it raises
+        InvalidInputError (``connection_failed``) with the source error's message, which names
+        the cause (host, login, database or file) and never the password.
+        """
         engine = create_source_engine(
             spec.type,
             spec.settings,
@@ -129,6 +135,11 @@ class ConnectorService:
         try:
             check_connection(engine, spec.type, spec.settings, company.database_name)
             return discover(engine)
+        except SourceError as error:
+            raise InvalidInputError(
+                f"Connection test failed for company {company.name.strip()!r}: {error.message}",
+                code="connection_failed",
+            ) from error
         finally:
             engine.dispose()
 
@@ -320,6 +331,8 @@ class ConnectorService:
             if key not in seen:
                 entity.missing = True
                 entity.modified = now
+        session.flush()
+        apply_discovered_relationships(session, connector, tables, now)
 
     def _apply_fields(self, session: Session, entity: Entity, table: TableInfo) -> None:
         by_source = {field.source_name: field for field in entity.fields}

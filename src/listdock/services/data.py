@@ -28,6 +28,7 @@ from listdock.connectors.query import (
 from listdock.connectors.types import FieldType
 from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import InvalidInputError, NotFoundError
+from listdock.security.policy import Access
 from listdock.services.connectors import ConnectorService
 
 logger = logging.getLogger(__name__)
@@ -161,9 +162,14 @@ class DataService:
     def visible_fields(self, entity: Entity) -> list[EntityField]:
         return [field for field in entity.fields if not field.hidden and not field.missing]
 
-    def prepare(self, session: Session, request: DataRequest) -> PreparedQuery:
+    def prepare(
+        self, session: Session, request: DataRequest, access: Access | None = None
+    ) -> PreparedQuery:
         """Validate ``request`` and bind it to its company's engine.
 
+        With ``access``, the caller must be allowed to read the list in the company (see
+        ``Access.require_list_data``); a list or company it may not see is a NotFoundError
+        raised before anything else about the list is checked.
         Raises NotFoundError for an unknown list or company, and InvalidInputError (or its
         InvalidValueError subclass naming the field) for unknown fields, bad operators,
         values of the wrong type, bad paging values or an unknown format.
@@ -178,8 +184,12 @@ class DataService:
             raise InvalidInputError("skip must be a non-negative integer", code="invalid_skip")
 
         entity = self.load_entity(session, request.entity_id)
+        if access is not None and not access.sees_list(entity.connector_id, entity.id):
+            raise NotFoundError("List not found", code="entity_not_found")
         connector = self._connectors.get(session, entity.connector_id)
         company = self.resolve_company(session, connector, request.company_id)
+        if access is not None:
+            access.require_list_data(entity.connector_id, entity.id, company.id)
         visible = self.visible_fields(entity)
         by_id = {field.id: field for field in visible}
         by_api = {field.api_name.casefold(): field for field in visible}

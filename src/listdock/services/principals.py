@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from listdock.clock import Clock
-from listdock.domain.models import Principal, PrincipalRole, Role
+from listdock.domain.models import Principal, PrincipalRole, Role, TeamMember, TeamRole, Token
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError
 from listdock.security import roles as role_definitions
 from listdock.security.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -179,3 +179,75 @@ class PrincipalService:
             session.scalar(select(Principal.id).where(or_(Principal.kind == "user")).limit(1))
             is not None
         )
+
+    def update(
+        self,
+        session: Session,
+        principal: Principal,
+        *,
+        name: str | None,
+        status: str | None,
+        actor_id: str | None,
+    ) -> Principal:
+        """Rename, disable or enable a principal and audit the change.
+
+        Disabling stops all of the principal's tokens on the next request, because
+        authentication checks the owner's status every time.
+        """
+        if name is not None:
+            principal.name = self._checked_name(name)
+            self._audit.record(
+                "principal_renamed",
+                actor_id=actor_id,
+                target=f"principal:{principal.id}",
+                session=session,
+            )
+        if status is not None and status != principal.status:
+            if status not in ("Active", "Disabled"):
+                raise InvalidInputError("Status must be Active or Disabled", code="invalid_status")
+            principal.status = status
+            event = "principal_enabled" if status == "Active" else "principal_disabled"
+            self._audit.record(
+                event, actor_id=actor_id, target=f"principal:{principal.id}", session=session
+            )
+        principal.modified = self._clock.now()
+        return principal
+
+    def delete(self, session: Session, principal: Principal, *, actor_id: str | None) -> None:
+        """Delete a principal; its tokens, team memberships, roles and grants go with it."""
+        target = f"principal:{principal.id}"
+        session.execute(delete(Token).where(Token.principal_id == principal.id))
+        session.delete(principal)
+        self._audit.record(
+            "principal_deleted",
+            actor_id=actor_id,
+            target=target,
+            details={"name": principal.name, "kind": principal.kind},
+            session=session,
+        )
+
+    def system_role_names(self, session: Session, principal_id: str) -> list[str]:
+        """Return the names of the system roles assigned directly to the principal."""
+        return sorted(
+            session.scalars(
+                select(Role.name)
+                .join(PrincipalRole, PrincipalRole.role_id == Role.id)
+                .where(PrincipalRole.principal_id == principal_id)
+            )
+        )
+
+    def count_active_administrators(self, session: Session) -> int:
+        """Return how many active users hold the Administrator role directly or via a team."""
+        admin_role = select(Role.id).where(Role.scope == "system", Role.name == "Administrator")
+        direct = select(PrincipalRole.principal_id).where(PrincipalRole.role_id.in_(admin_role))
+        via_team = (
+            select(TeamMember.principal_id)
+            .join(TeamRole, TeamRole.team_id == TeamMember.team_id)
+            .where(TeamRole.role_id.in_(admin_role))
+        )
+        statement = select(func.count()).where(
+            Principal.status == "Active",
+            Principal.kind == "user",
+            or_(Principal.id.in_(direct), Principal.id.in_(via_team)),
+        )
+        return session.scalar(statement) or 0

@@ -23,6 +23,7 @@ from listdock.clock import Clock
 from listdock.domain.models import Principal, Token
 from listdock.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from listdock.security import tokens as token_values
+from listdock.security.ratelimit import RateLimiter
 from listdock.services.audit import AuditLog
 
 logger = logging.getLogger(__name__)
@@ -141,12 +142,14 @@ class TokenService:
         hashing_key: bytes,
         audit: AuditLog,
         usage: UsageRecorder,
+        limiter: RateLimiter,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._hashing_key = hashing_key
         self._audit = audit
         self._usage = usage
+        self._limiter = limiter
 
     def __repr__(self) -> str:
         return "TokenService()"
@@ -252,8 +255,10 @@ class TokenService:
         """Return the caller behind ``value`` and record the use, or raise AuthenticationError.
 
         A refusal is written to the audit log (and, for a known token, to its record) before
-        the error is raised.
+        the error is raised, and counts against the client address. Raises RateLimitedError
+        when the address used up its failed attempts or the token its requests.
         """
+        self._limiter.check_client(ip)
         if not value.startswith(token_values.TOKEN_PREFIX) or len(value) != 40:
             self._refuse("malformed", None, None, ip)
         if not token_values.is_well_formed(value):
@@ -286,6 +291,7 @@ class TokenService:
         if principal_status != "Active":
             self._refuse("owner_disabled", token.id, token.principal_id, ip)
 
+        self._limiter.hit_token(token.id)
         self._usage.record(token.id, now, surface)
         return AuthenticatedToken(
             token_id=token.id,
@@ -300,7 +306,8 @@ class TokenService:
     def _refuse(
         self, reason: str, token_id: str | None, principal_id: str | None, ip: str | None
     ) -> NoReturn:
-        """Audit a refused token use and raise AuthenticationError with the reason."""
+        """Audit a refused token use, count it for the address, and raise AuthenticationError."""
+        self._limiter.record_failure(ip)
         now = self._clock.now()
         try:
             with self._sessions.begin() as session:
@@ -338,3 +345,99 @@ class TokenService:
                 select(Token).where(Token.principal_id == principal_id).order_by(Token.created)
             )
         )
+
+    # Changes -----------------------------------------------------------------------------
+
+    def update(
+        self,
+        session: Session,
+        token: Token,
+        *,
+        name: str | None,
+        status: str | None,
+        actor_id: str | None,
+    ) -> Token:
+        """Rename, disable or enable a token in ``session`` and audit each change.
+
+        Raises InvalidInputError for a bad name or status, ConflictError for a taken name or a
+        change to a revoked token.
+        """
+        if token.status == "Revoked":
+            raise ConflictError("A revoked token cannot be changed", code="token_revoked")
+        now = self._clock.now()
+        if name is not None:
+            clean = name.strip()
+            if not clean or len(clean) > MAX_TOKEN_NAME_LENGTH:
+                raise InvalidInputError(
+                    "Token name must be 1 to 200 characters", code="invalid_token_name"
+                )
+            clash = session.scalar(
+                select(Token.id).where(
+                    Token.principal_id == token.principal_id,
+                    Token.name_normalized == clean.casefold(),
+                    Token.id != token.id,
+                )
+            )
+            if clash is not None:
+                raise ConflictError(
+                    "A token with this name already exists", code="token_name_taken"
+                )
+            token.name = clean
+            token.name_normalized = clean.casefold()
+            self._audit.record(
+                "token_renamed", actor_id=actor_id, token_id=token.id, session=session
+            )
+        if status is not None and status != token.status:
+            if status not in ("Active", "Disabled"):
+                raise InvalidInputError("Status must be Active or Disabled", code="invalid_status")
+            token.status = status
+            event = "token_enabled" if status == "Active" else "token_disabled"
+            self._audit.record(event, actor_id=actor_id, token_id=token.id, session=session)
+        token.modified = now
+        return token
+
+    def revoke(self, session: Session, token: Token, *, actor_id: str | None) -> Token:
+        """Revoke a token for good (its row stays for history); revoking twice is harmless."""
+        if token.status != "Revoked":
+            token.status = "Revoked"
+            token.previous_hash = None
+            token.previous_expires_at = None
+            token.modified = self._clock.now()
+            self._audit.record(
+                "token_revoked", actor_id=actor_id, token_id=token.id, session=session
+            )
+        return token
+
+    def rotate(
+        self, session: Session, token: Token, *, grace_seconds: int, actor_id: str | None
+    ) -> IssuedToken:
+        """Give ``token`` a new value, keeping its name, scope and history.
+
+        The old value stops at once, or after ``grace_seconds`` (at most 24 hours). Raises
+        InvalidInputError for a bad grace period and ConflictError for a revoked token.
+        """
+        if token.status == "Revoked":
+            raise ConflictError("A revoked token cannot be rotated", code="token_revoked")
+        if grace_seconds < 0 or grace_seconds > MAX_GRACE_SECONDS:
+            raise InvalidInputError(
+                "GraceSeconds must be between 0 and 86400", code="invalid_grace"
+            )
+        now = self._clock.now()
+        value = token_values.generate_token()
+        if grace_seconds > 0:
+            token.previous_hash = token.hash
+            token.previous_expires_at = now + timedelta(seconds=grace_seconds)
+        else:
+            token.previous_hash = None
+            token.previous_expires_at = None
+        token.hash = token_values.hash_token(value, self._hashing_key)
+        token.prefix = token_values.display_prefix(value)
+        token.modified = now
+        self._audit.record(
+            "token_rotated",
+            actor_id=actor_id,
+            token_id=token.id,
+            details={"grace_seconds": grace_seconds},
+            session=session,
+        )
+        return IssuedToken(token=token, value=value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from listdock.api.deps import CallerDep, ServicesDep, SessionDep
+from listdock.api.deps import AccessDep, CallerDep, ServicesDep, SessionDep
 from listdock.api.schemas import (
     CompanyOut,
     ConnectorIn,
@@ -16,7 +16,10 @@ from listdock.api.schemas import (
     RefreshOut,
 )
 from listdock.connectors.engines import ConnectionSettings
-from listdock.domain.models import Entity, EntityGroup
+from listdock.domain.models import Connector, Entity, EntityGroup
+from listdock.errors import NotFoundError, PermissionDeniedError
+from listdock.security.policy import Access
+from listdock.security.roles import ADD_CONNECTORS
 from listdock.services.connectors import CompanySpec, ConnectorSpec
 
 router = APIRouter(tags=["connectors"])
@@ -24,9 +27,32 @@ router = APIRouter(tags=["connectors"])
 
 @router.get("/connector", response_model=list[ConnectorOut])
 def list_connectors(
-    caller: CallerDep, services: ServicesDep, session: SessionDep
+    access: AccessDep, services: ServicesDep, session: SessionDep
 ) -> list[ConnectorOut]:
-    return [ConnectorOut.of(connector) for connector in services.connectors.list_all(session)]
+    """List the connectors the caller has a grant on, administers, or added."""
+    return [
+        visible_connector_out(access, connector)
+        for connector in services.connectors.list_all(session)
+        if access.sees_connector(connector.id)
+    ]
+
+
+def visible_connector_out(access: Access, connector: Connector) -> ConnectorOut:
+    """Return the connector with only the companies the caller may see."""
+    out = ConnectorOut.of(connector)
+    out.Companies = [
+        company for company in out.Companies if access.sees_company(connector.id, company.CompanyId)
+    ]
+    return out
+
+
+def visible_connector(
+    services: ServicesDep, session: SessionDep, access: Access, connector_id: str
+) -> Connector:
+    """Return the connector, or raise NotFoundError when the caller may not see it."""
+    if not access.sees_connector(connector_id):
+        raise NotFoundError("Connector not found", code="connector_not_found")
+    return services.connectors.get(session, connector_id)
 
 
 @router.post(
@@ -36,9 +62,17 @@ def list_connectors(
     responses={400: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
 def create_connector(
-    body: ConnectorIn, caller: CallerDep, services: ServicesDep, session: SessionDep
+    body: ConnectorIn,
+    caller: CallerDep,
+    access: AccessDep,
+    services: ServicesDep,
+    session: SessionDep,
 ) -> ConnectorOut:
-    """Test the connection to every company, discover the lists, and store the connector."""
+    """Test the connection to every company, discover the lists, and store the connector.
+
+    Needs the Contributor or Administrator role; a Contributor administers what it adds.
+    """
+    access.require(ADD_CONNECTORS, "Contributor")
     spec = ConnectorSpec(
         name=body.Name,
         type=body.Type,
@@ -60,23 +94,29 @@ def create_connector(
 
 @router.get("/connector/{ConnectorId}", response_model=ConnectorOut)
 def read_connector(
-    ConnectorId: str,
-    caller: CallerDep,
+    ConnectorId: str,  # noqa: N803
+    access: AccessDep,
     services: ServicesDep,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
 ) -> ConnectorOut:
-    return ConnectorOut.of(services.connectors.get(session, ConnectorId))
+    connector = visible_connector(services, session, access, ConnectorId)
+    return visible_connector_out(access, connector)
 
 
 @router.post("/connector/{ConnectorId}/refresh", response_model=RefreshOut)
 def refresh_connector(
-    ConnectorId: str,
+    ConnectorId: str,  # noqa: N803
     caller: CallerDep,
+    access: AccessDep,
     services: ServicesDep,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
 ) -> RefreshOut:
-    """Rediscover the connector's tables and views."""
-    connector = services.connectors.get(session, ConnectorId)
+    """Rediscover the connector's tables and views (connector Administrator)."""
+    connector = visible_connector(services, session, access, ConnectorId)
+    if not access.administers_connector(connector.id):
+        raise PermissionDeniedError(
+            "The connector Administrator role is required", code="missing_role"
+        )
     count = services.connectors.refresh(session, connector, actor_id=caller.principal_id)
     session.commit()
     return RefreshOut(ConnectorId=connector.id, Lists=count)
@@ -84,39 +124,45 @@ def refresh_connector(
 
 @router.get("/connector/{ConnectorId}/company", response_model=list[CompanyOut])
 def list_companies(
-    ConnectorId: str,
-    caller: CallerDep,
+    ConnectorId: str,  # noqa: N803
+    access: AccessDep,
     services: ServicesDep,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
 ) -> list[CompanyOut]:
-    connector = services.connectors.get(session, ConnectorId)
-    return [CompanyOut.of(company) for company in connector.companies]
+    connector = visible_connector(services, session, access, ConnectorId)
+    return [
+        CompanyOut.of(company)
+        for company in connector.companies
+        if access.sees_company(connector.id, company.id)
+    ]
 
 
 @router.get("/connector/{ConnectorId}/entity", response_model=list[EntityOut])
 def list_connector_entities(
-    ConnectorId: str,
-    caller: CallerDep,
+    ConnectorId: str,  # noqa: N803
+    access: AccessDep,
     services: ServicesDep,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
 ) -> list[EntityOut]:
-    connector = services.connectors.get(session, ConnectorId)
+    connector = visible_connector(services, session, access, ConnectorId)
     entities = session.scalars(
         select(Entity)
         .where(Entity.connector_id == connector.id, Entity.missing.is_(False))
         .order_by(Entity.name)
     )
-    return [EntityOut.of(entity) for entity in entities]
+    return [
+        EntityOut.of(entity) for entity in entities if access.sees_list(connector.id, entity.id)
+    ]
 
 
 @router.get("/connector/{ConnectorId}/entityGroup", response_model=list[EntityGroupOut])
 def list_connector_groups(
-    ConnectorId: str,
-    caller: CallerDep,
+    ConnectorId: str,  # noqa: N803
+    access: AccessDep,
     services: ServicesDep,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
 ) -> list[EntityGroupOut]:
-    connector = services.connectors.get(session, ConnectorId)
+    connector = visible_connector(services, session, access, ConnectorId)
     groups = session.scalars(
         select(EntityGroup)
         .where(EntityGroup.connector_id == connector.id)

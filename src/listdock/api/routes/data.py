@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from listdock.api.data_response import data_response
-from listdock.api.deps import CallerDep, ServicesDep, SessionDep
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep
 from listdock.api.schemas import ErrorOut, QueryIn
 from listdock.errors import InvalidInputError
+from listdock.security.roles import READ_API
 from listdock.services.data import DataRequest, FieldRef, OrderSpec, RestrictionSpec
 
 router = APIRouter(tags=["data"])
@@ -97,7 +98,7 @@ def parse_fields(raw: str | None) -> tuple[FieldRef, ...]:
 def read_entity_data(
     EntityId: str,  # noqa: N803
     request: Request,
-    caller: CallerDep,
+    access: AccessDep,
     services: ServicesDep,
     session: SessionDep,
 ) -> Response:
@@ -117,7 +118,8 @@ def read_entity_data(
         format=(query_value(request, "format") or "json").strip().lower(),
         count=parse_bool("count", query_value(request, "count")),
     )
-    prepared = services.data.prepare(session, data_request)
+    access.require(READ_API, "ApiReader")
+    prepared = services.data.prepare(session, data_request, access)
     session.close()
     return data_response(prepared, request.url)
 
@@ -126,7 +128,7 @@ def read_entity_data(
 def run_query(
     body: QueryIn,
     request: Request,
-    caller: CallerDep,
+    access: AccessDep,
     services: ServicesDep,
     session: SessionDep,
 ) -> Response:
@@ -153,7 +155,8 @@ def run_query(
         format=body.Format.strip().lower(),
         count=spec.Count or parse_bool("count", query_value(request, "count")),
     )
-    prepared = services.data.prepare(session, data_request)
+    access.require(READ_API, "ApiReader")
+    prepared = services.data.prepare(session, data_request, access)
     session.close()
     # A POST body cannot be paged by a URL, so no Link header here.
     return data_response(prepared, None)

@@ -1,0 +1,42 @@
+"""The audit log, for Administrators and SecurityManagers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from listdock.api.deps import AccessDep, ServicesDep, require_security_manager
+from listdock.api.schemas import ErrorOut
+from listdock.api.schemas_security import AuditEventOut
+from listdock.services.audit import AuditFilter
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", response_model=list[AuditEventOut], responses={403: {"model": ErrorOut}})
+def list_audit_events(
+    access: AccessDep,
+    services: ServicesDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+    token: str | None = Query(default=None, alias="tokenId"),
+    event: str | None = None,
+    skip: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[AuditEventOut]:
+    """Return audit events, newest first, filtered by time, actor, token id and event name."""
+    require_security_manager(access)
+    events = services.audit.search(
+        AuditFilter(
+            since=since,
+            until=until,
+            actor_id=actor,
+            token_id=token,
+            event=event,
+            limit=limit,
+            skip=skip,
+        )
+    )
+    return [AuditEventOut.of(event) for event in events]

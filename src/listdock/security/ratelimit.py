@@ -1,0 +1,89 @@
+"""Rate limits: failed token attempts per client address, and requests per token.
+
+Counters live in memory (one process) or in Redis when ``LISTDOCK_REDIS_URL`` is set, so that
+several processes share them. A storage failure is logged and the request is let through:
+an unreachable Redis must not lock every caller out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.storage import Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from listdock.errors import ConfigurationError, RateLimitedError
+
+logger = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """Checks and counts failed token attempts and per-token requests."""
+
+    def __init__(
+        self, storage_url: str | None, failed_token_limit: str, token_request_limit: str
+    ) -> None:
+        try:
+            self._failed_limit: RateLimitItem = parse(failed_token_limit)
+            self._token_limit: RateLimitItem = parse(token_request_limit)
+        except ValueError as error:
+            raise ConfigurationError(f"Invalid rate limit: {error}") from error
+        storage = storage_from_string(storage_url or "memory://")
+        if not isinstance(storage, Storage):
+            raise ConfigurationError("LISTDOCK_REDIS_URL must name a synchronous storage")
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(self._storage)
+
+    def __repr__(self) -> str:
+        return "RateLimiter()"
+
+    def check_client(self, address: str | None) -> None:
+        """Raise RateLimitedError when ``address`` used up its failed token attempts."""
+        if address is None:
+            return
+        try:
+            allowed = self._limiter.test(self._failed_limit, "failed-token", address)
+        except Exception:
+            logger.exception("Rate limit storage failed; letting the request through")
+            return
+        if not allowed:
+            raise RateLimitedError(
+                "Too many failed token attempts",
+                retry_after=self._retry_after(self._failed_limit, "failed-token", address),
+            )
+
+    def record_failure(self, address: str | None) -> None:
+        """Count one failed token attempt from ``address``."""
+        if address is None:
+            return
+        try:
+            self._limiter.hit(self._failed_limit, "failed-token", address)
+        except Exception:
+            logger.exception("Rate limit storage failed while counting a failed attempt")
+
+    def hit_token(self, token_id: str) -> None:
+        """Count one request with ``token_id``; raise RateLimitedError past the limit."""
+        try:
+            allowed = self._limiter.hit(self._token_limit, "token", token_id)
+        except Exception:
+            logger.exception("Rate limit storage failed; letting the request through")
+            return
+        if not allowed:
+            raise RateLimitedError(
+                "Too many requests with this token",
+                retry_after=self._retry_after(self._token_limit, "token", token_id),
+            )
+
+    def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
+        try:
+            stats = self._limiter.get_window_stats(item, *keys)
+            return max(1, math.ceil(stats.reset_time - time.time()))
+        except Exception:
+            return int(item.get_expiry())
+
+    def reset(self) -> None:
+        """Clear every counter (used by tests and by an administrator after an incident)."""
+        self._storage.reset()
