@@ -299,3 +299,14 @@ def _prepare_demo(services: Services, session: Any, sample: Path) -> tuple[str, 
         number += 1
     issued = services.tokens.create(session, admin, f"demo token {number}", created_by=admin.id)
     return issued.value, password
+
+
+def _register_subcommands() -> None:
+    """Attach the command groups that live in their own modules (they import this one)."""
+    from listdock.cli_users import api_user_app, user_app
+
+    app.add_typer(user_app, name="user")
+    app.add_typer(api_user_app, name="api-user")
+
+
+_register_subcommands()
