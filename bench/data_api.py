@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not args.chinook.is_file():
         print(
-            f"Chinook database not found at {args.chinook}; pass --chinook PATH.", file=sys.stderr
+            f"Chinook database not found at {args.chinook}. Pass --chinook PATH.", file=sys.stderr
         )
         return 2
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("Interrupted; every server this run started has been stopped.", file=sys.stderr)
+        print("Interrupted. Every server this run started has been stopped.", file=sys.stderr)
         return 130
 
     print_summary(results)

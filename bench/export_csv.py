@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("Interrupted; every server this run started has been stopped.", file=sys.stderr)
+        print("Interrupted. Every server this run started has been stopped.", file=sys.stderr)
         return 130
     return 0
 
@@ -208,7 +208,7 @@ def export_with_listdock(
 
     # The export has a header line, and no generated value contains a line break.
     if lines - 1 != rows:
-        raise BenchmarkError(f"listdock exported {lines - 1} rows; expected {rows}.")
+        raise BenchmarkError(f"listdock exported {lines - 1} rows, expected {rows}.")
     return ExportResult(rows, seconds, sampler.peak / MEBIBYTE, idle_rss / MEBIBYTE)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -34,6 +35,8 @@ HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 CLI_TIMEOUT_SECONDS = 120.0
+# The line that ends a Python traceback, such as "sqlalchemy.exc.OperationalError: ...".
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
 
 
 class BenchmarkError(Exception):
@@ -299,9 +302,17 @@ def run_cli(
             f"`listdock {label}` did not finish within {CLI_TIMEOUT_SECONDS:.0f} s"
         ) from error
     if completed.returncode != 0:
-        output = (completed.stderr or completed.stdout).strip().splitlines()
-        last_line = output[-1] if output else "no output"
+        summary = summarize_failure(completed.stderr or completed.stdout)
         raise ListdockUnavailableError(
-            f"`listdock {label}` failed with exit status {completed.returncode}: {last_line}"
+            f"`listdock {label}` failed with exit status {completed.returncode}: {summary}"
         )
     return completed.stdout
+
+
+def summarize_failure(output: str) -> str:
+    """Return the last exception line of a traceback in ``output``, else its last line."""
+    lines = output.strip().splitlines()
+    exception_lines = [line for line in lines if EXCEPTION_LINE.match(line)]
+    if exception_lines:
+        return exception_lines[-1][:300]
+    return lines[-1][:300] if lines else "no output"
