@@ -22,6 +22,7 @@ class ServerKeys:
     token_hashing: bytes = field(repr=False)
     connector_passwords: bytes = field(repr=False)
     sessions: bytes = field(repr=False)
+    embed_sessions: bytes = field(repr=False)
 
     @classmethod
     def from_secret(cls, secret: str) -> ServerKeys:
@@ -31,4 +32,5 @@ class ServerKeys:
                 derive_key(secret, "listdock connector passwords")
             ),
             sessions=derive_key(secret, "listdock sessions"),
+            embed_sessions=derive_key(secret, "listdock embed sessions"),
         )
