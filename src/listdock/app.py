@@ -21,9 +21,13 @@ from listdock.api.routes import (
     account,
     audit,
     connectors,
+    custom_lists,
     data,
+    endpoints,
     entities,
+    favorites,
     grants,
+    relationships,
     roles,
     teams,
     tokens,
@@ -38,9 +42,13 @@ from listdock.security.secretbox import SecretBox
 from listdock.services.accounts import AccountService
 from listdock.services.audit import AuditLog
 from listdock.services.connectors import ConnectorService
+from listdock.services.custom_lists import CustomListService
 from listdock.services.data import DataService
+from listdock.services.endpoints import EndpointService
+from listdock.services.favorites import FavoriteService
 from listdock.services.grants import GrantService
 from listdock.services.principals import PrincipalService, ensure_built_in_roles
+from listdock.services.relationships import RelationshipService
 from listdock.services.roles import RoleService
 from listdock.services.teams import TeamService
 from listdock.services.tokens import TokenService, UsageRecorder
@@ -71,6 +79,10 @@ class Services:
     source_engines: EnginePool
     connectors: ConnectorService
     data: DataService
+    custom_lists: CustomListService
+    favorites: FavoriteService
+    endpoints: EndpointService
+    relationships: RelationshipService
 
     def __repr__(self) -> str:
         return "Services()"
@@ -106,6 +118,14 @@ def build_services(
         settings.source_connect_timeout,
         settings.source_statement_timeout,
     )
+    custom_lists = CustomListService(clock)
+    data_service = DataService(
+        connector_service,
+        settings.default_max_records,
+        settings.max_records_limit,
+        custom_lists=custom_lists,
+    )
+    favorite_service = FavoriteService(clock, data_service)
     services = Services(
         settings=settings,
         engine=engine,
@@ -131,9 +151,13 @@ def build_services(
         grants=GrantService(clock, audit),
         source_engines=source_engines,
         connectors=connector_service,
-        data=DataService(
-            connector_service, settings.default_max_records, settings.max_records_limit
+        data=data_service,
+        custom_lists=custom_lists,
+        favorites=favorite_service,
+        endpoints=EndpointService(
+            clock, data_service, favorite_service, settings.default_max_records
         ),
+        relationships=RelationshipService(clock, data_service),
     )
     if migrate:
         with sessions.begin() as session:
@@ -165,7 +189,12 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (account, users, teams, roles, grants, tokens, audit, connectors, entities, data):
+    # Favorites come before endpoints: GET /favorite/{FavoriteId} (a UUID) must match before
+    # GET /favorite/{EndpointName}.
+    for module in (
+        account, users, teams, roles, grants, tokens, audit, connectors, entities, data,
+        custom_lists, relationships, favorites, endpoints,
+    ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

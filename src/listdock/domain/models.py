@@ -209,6 +209,13 @@ class Entity(Base):
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Custom lists only: the list they read, restrictions always applied, user variables.
+    base_entity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE", name="fk_entities_base_entity_id"),
+        index=True,
+    )
+    fixed_restrictions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONText)
+    variables: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONText)
 
     fields: Mapped[list[EntityField]] = relationship(
         back_populates="entity", cascade="all, delete-orphan", order_by="EntityField.position"
@@ -326,3 +333,151 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
+
+
+class Favorite(Base):
+    """A saved view of a list owned by one user: fields, restrictions, order, page size.
+
+    ``fields`` holds EntityFieldIds (empty means the list's default fields), ``restrictions``
+    ``{"EntityFieldId", "Operator", "Value"}`` objects and ``order_by``
+    ``{"EntityFieldId", "Descending"}`` objects. ``entity_id`` becomes NULL when the list is
+    deleted, so the favorite stays and reports that its list is gone.
+    """
+
+    __tablename__ = "favorites"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), index=True
+    )
+    entity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    fields: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    restrictions: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    order_by: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    max_records: Mapped[int | None] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FavoriteTeam(Base):
+    """A team a favorite is shared with; its members may read the favorite."""
+
+    __tablename__ = "favorite_teams"
+
+    favorite_id: Mapped[str] = mapped_column(
+        ForeignKey("favorites.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Endpoint(Base):
+    """A named API endpoint over one list or one favorite in one company.
+
+    Exactly one of ``entity_id`` and ``favorite_id`` is set when created. Deleting the list,
+    favorite or company sets the column to NULL, so calls report the missing source instead
+    of the endpoint vanishing.
+    """
+
+    __tablename__ = "endpoints"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64))
+    name_normalized: Mapped[str] = mapped_column(String(64), unique=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
+    favorite_id: Mapped[str | None] = mapped_column(
+        ForeignKey("favorites.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    max_records: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("principals.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    parameters: Mapped[list[EndpointParameter]] = relationship(
+        back_populates="endpoint",
+        cascade="all, delete-orphan",
+        order_by="EndpointParameter.position",
+    )
+
+
+class EndpointParameter(Base):
+    """A named filter of an endpoint; ``default`` is JSON, and the locked value when fixed."""
+
+    __tablename__ = "endpoint_parameters"
+    __table_args__ = (UniqueConstraint("endpoint_id", "name_normalized"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    name_normalized: Mapped[str] = mapped_column(String(64))
+    entity_field_id: Mapped[str] = mapped_column(
+        ForeignKey("entity_fields.id", ondelete="CASCADE"), index=True
+    )
+    operator: Mapped[str] = mapped_column(String(16), default="eq")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    default: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    fixed: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+
+    endpoint: Mapped[Endpoint] = relationship(back_populates="parameters")
+
+
+class EntityRelationship(Base):
+    """A detail: the rows of ``to_entity_id`` whose key fields equal a record's fields.
+
+    ``discovered`` marks details created from the source's foreign keys.
+    """
+
+    __tablename__ = "relationships"
+    __table_args__ = (UniqueConstraint("from_entity_id", "name_normalized"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    connector_id: Mapped[str] = mapped_column(
+        ForeignKey("connectors.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_normalized: Mapped[str] = mapped_column(String(200))
+    from_entity_id: Mapped[str] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    to_entity_id: Mapped[str] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    discovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    fields: Mapped[list[RelationshipField]] = relationship(
+        back_populates="parent",
+        cascade="all, delete-orphan",
+        order_by="RelationshipField.position",
+    )
+
+
+class RelationshipField(Base):
+    """One key pair of a detail: a field of the source list and one of the target list."""
+
+    __tablename__ = "relationship_fields"
+
+    relationship_id: Mapped[str] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_field_id: Mapped[str] = mapped_column(
+        ForeignKey("entity_fields.id", ondelete="CASCADE"), index=True
+    )
+    to_field_id: Mapped[str] = mapped_column(
+        ForeignKey("entity_fields.id", ondelete="CASCADE"), index=True
+    )
+
+    parent: Mapped[EntityRelationship] = relationship(back_populates="fields")

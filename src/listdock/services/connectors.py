@@ -28,8 +28,8 @@ from listdock.connectors.types import FieldType, TableInfo
 from listdock.domain.models import Company, Connector, Entity, EntityField, EntityGroup
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError, SourceError
 from listdock.security.secretbox import SecretBox
-from listdock.services.relationship_discovery import apply_discovered_relationships
 from listdock.services.audit import AuditLog
+from listdock.services.relationship_discovery import apply_discovered_relationships
 
 logger = logging.getLogger(__name__)
 

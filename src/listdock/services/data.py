@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, selectinload
@@ -30,6 +30,9 @@ from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import InvalidInputError, NotFoundError
 from listdock.security.policy import Access
 from listdock.services.connectors import ConnectorService
+
+if TYPE_CHECKING:
+    from listdock.services.custom_lists import CustomListService
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,8 @@ class DataRequest:
     max_records: int | None = None
     format: str = "json"
     count: bool = False
+    # Query values that may set a custom list's variables, matched by name.
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -121,11 +126,16 @@ def source_field(entity_field: EntityField) -> SourceField:
 
 class DataService:
     def __init__(
-        self, connectors: ConnectorService, default_max_records: int, max_records_limit: int
+        self,
+        connectors: ConnectorService,
+        default_max_records: int,
+        max_records_limit: int,
+        custom_lists: CustomListService | None = None,
     ) -> None:
         self._connectors = connectors
         self._default_max_records = default_max_records
         self._max_records_limit = max_records_limit
+        self._custom_lists = custom_lists
 
     @property
     def max_records_limit(self) -> int:
@@ -191,6 +201,13 @@ class DataService:
         if access is not None:
             access.require_list_data(entity.connector_id, entity.id, company.id)
         visible = self.visible_fields(entity)
+        table = entity.source_name
+        fixed: tuple[Restriction, ...] = ()
+        if entity.type == "custom" and self._custom_lists is not None:
+            # A custom list reads its base table, always with its fixed restrictions.
+            custom = self._custom_lists.source_for(session, entity, dict(request.variables))
+            table, fixed = custom.table, custom.restrictions
+            visible = [field for field in visible if field.source_name in custom.columns]
         by_id = {field.id: field for field in visible}
         by_api = {field.api_name.casefold(): field for field in visible}
 
@@ -206,7 +223,7 @@ class DataService:
             selected = [field for field in visible if field.default_field]
         if not selected:
             raise InvalidInputError("The list has no visible fields", code="no_fields")
-        restrictions = tuple(
+        restrictions = fixed + tuple(
             normalize_restriction(
                 Restriction(
                     field=source_field(resolve(spec.field)),
@@ -222,7 +239,7 @@ class DataService:
         )
         key_fields = tuple(source_field(field) for field in visible if field.primary_key)
         query = SourceQuery(
-            table=entity.source_name,
+            table=table,
             fields=tuple(source_field(field) for field in selected),
             restrictions=restrictions,
             order_by=order_by,

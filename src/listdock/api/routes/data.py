@@ -117,6 +117,7 @@ def read_entity_data(
         max_records=parse_int("MaxRecords", query_value(request, "MaxRecords")),
         format=(query_value(request, "format") or "json").strip().lower(),
         count=parse_bool("count", query_value(request, "count")),
+        variables=tuple(request.query_params.multi_items()),
     )
     access.require(READ_API, "ApiReader")
     prepared = services.data.prepare(session, data_request, access)
