@@ -30,18 +30,23 @@ def managed_connector(
 ) -> Connector:
     """Return the connector if the caller may manage its grants.
 
-    Raises NotFoundError for a connector the caller cannot see and PermissionDeniedError when
-    it can see it but not manage its grants.
+    SecurityManagers manage the grants of every connector, whether or not they were granted
+    anything in it. Anyone else must administer the connector, or gets PermissionDeniedError
+    (``missing_role``) before the connector is looked up, so the answer reveals nothing about
+    which connectors exist. Raises NotFoundError for a connector that does not exist.
     """
-    if not access.sees_connector(connector_id):
-        raise NotFoundError("Connector not found", code="connector_not_found")
-    connector = services.connectors.get(session, connector_id)
     if not (access.is_security_manager or access.administers_connector(connector_id)):
         raise PermissionDeniedError(
             "The SecurityManager role or connector Administrator role is required",
             code="missing_role",
         )
-    return connector
+    return services.connectors.get(session, connector_id)
+
+
+def _require_visible_connector(access: Access, connector_id: str) -> None:
+    """Raise NotFoundError unless the caller manages security or can see the connector."""
+    if not (access.is_security_manager or access.sees_connector(connector_id)):
+        raise NotFoundError("Connector not found", code="connector_not_found")
 
 
 def _spec(body: GrantIn) -> GrantSpec:
@@ -72,8 +77,7 @@ def read_user_grant(
     session: SessionDep,
 ) -> GrantOut:
     principal = visible_principal(session, access, UserId)
-    if not access.sees_connector(ConnectorId):
-        raise NotFoundError("Connector not found", code="connector_not_found")
+    _require_visible_connector(access, ConnectorId)
     grant = services.grants.find(session, ConnectorId, principal_id=principal.id)
     if grant is None:
         raise NotFoundError("Grant not found", code="grant_not_found")
@@ -131,8 +135,7 @@ def read_team_grant(
     team = services.teams.get(session, TeamId)
     if not access.is_security_manager and team.id not in access.team_ids:
         raise NotFoundError("Team not found", code="team_not_found")
-    if not access.sees_connector(ConnectorId):
-        raise NotFoundError("Connector not found", code="connector_not_found")
+    _require_visible_connector(access, ConnectorId)
     grant = services.grants.find(session, ConnectorId, team_id=team.id)
     if grant is None:
         raise NotFoundError("Grant not found", code="grant_not_found")

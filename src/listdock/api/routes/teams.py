@@ -84,8 +84,8 @@ def update_team(
     services: ServicesDep,
     session: SessionDep,
 ) -> TeamOut:
-    team = visible_team(services, session, access, TeamId)
     require_security_manager(access)
+    team = visible_team(services, session, access, TeamId)
     services.teams.update(
         session, team, name=body.Name, description=body.Description, actor_id=caller.principal_id
     )
@@ -101,8 +101,8 @@ def delete_team(
     services: ServicesDep,
     session: SessionDep,
 ) -> Response:
-    team = visible_team(services, session, access, TeamId)
     require_security_manager(access)
+    team = visible_team(services, session, access, TeamId)
     _require_not_admin_team(services, session, access, team)
     services.teams.delete(session, team, actor_id=caller.principal_id)
     session.commit()
@@ -142,8 +142,8 @@ def add_member(
     services: ServicesDep,
     session: SessionDep,
 ) -> MemberOut:
-    team = visible_team(services, session, access, TeamId)
     require_security_manager(access)
+    team = visible_team(services, session, access, TeamId)
     _require_not_admin_team(services, session, access, team)
     principal = visible_principal(session, access, body.UserId)
     services.teams.add_member(session, team, principal, actor_id=caller.principal_id)
@@ -160,8 +160,8 @@ def remove_member(
     services: ServicesDep,
     session: SessionDep,
 ) -> Response:
-    team = visible_team(services, session, access, TeamId)
     require_security_manager(access)
+    team = visible_team(services, session, access, TeamId)
     _require_not_admin_team(services, session, access, team)
     services.teams.remove_member(session, team, UserId, actor_id=caller.principal_id)
     session.commit()
@@ -188,8 +188,8 @@ def set_team_roles(
     services: ServicesDep,
     session: SessionDep,
 ) -> RolesOut:
-    team = visible_team(services, session, access, TeamId)
     require_security_manager(access)
+    team = visible_team(services, session, access, TeamId)
     _require_not_admin_team(services, session, access, team)
     if (
         any(name.casefold() == "administrator" for name in body.Roles)

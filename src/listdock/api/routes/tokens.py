@@ -15,6 +15,7 @@ from listdock.api.deps import (
     ServicesDep,
     SessionDep,
     require_can_manage,
+    require_security_manager,
 )
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import (
@@ -109,6 +110,7 @@ def rotate_token(
     body: RotateIn | None = None,
 ) -> TokenEnvelopeOut:
     """Give a token a new value; the old one stops at once or after ``GraceSeconds``."""
+    require_security_manager(access)
     token = visible_token(services, session, access, TokenId)
     require_can_manage(session, access, token.principal_id)
     issued = services.tokens.rotate(

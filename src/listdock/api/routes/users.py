@@ -110,6 +110,7 @@ def update_user(
     session: SessionDep,
 ) -> UserOut:
     """Rename, disable or enable a principal; disabling stops its tokens at once."""
+    require_security_manager(access)
     principal = visible_principal(session, access, UserId)
     require_can_manage(session, access, principal.id)
     if body.Status == "Disabled" and principal.status == "Active":
@@ -130,6 +131,7 @@ def delete_user(
     session: SessionDep,
 ) -> Response:
     """Delete a principal and its tokens."""
+    require_security_manager(access)
     principal = visible_principal(session, access, UserId)
     require_can_manage(session, access, principal.id)
     _keep_an_administrator(services, session, principal.id)
@@ -170,6 +172,7 @@ def set_user_roles(
     session: SessionDep,
 ) -> RolesOut:
     """Replace a principal's system roles; only Administrators grant Administrator."""
+    require_security_manager(access)
     principal = visible_principal(session, access, UserId)
     require_can_manage(session, access, principal.id)
     wants_admin = any(name.casefold() == "administrator" for name in body.Roles)
@@ -215,6 +218,7 @@ def create_user_token(
     session: SessionDep,
 ) -> TokenEnvelopeOut:
     """Create a token for a principal; the response is the only place its value appears."""
+    require_security_manager(access)
     principal = visible_principal(session, access, UserId)
     require_can_manage(session, access, principal.id)
     account = services.accounts.get(session)
