@@ -59,7 +59,7 @@ def data_response(prepared: PreparedQuery, url: URL | None) -> Response:
     if prepared.format in ("csv", "xlsx"):
         filename = FILENAME_UNSAFE.sub("_", prepared.entity.name) or "data"
         headers["Content-Disposition"] = (
-            f'attachment; filename="{filename}.{FILE_EXTENSIONS[prepared.format]}"'
+            f'attachment; filename="{filename}{FILE_EXTENSIONS[prepared.format]}"'
         )
 
     if limit <= BUFFERED_PAGE_LIMIT:
