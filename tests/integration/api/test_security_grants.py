@@ -1,0 +1,438 @@
+"""Connector grants and what they make visible: lists, companies, fields and data.
+
+A principal sees nothing until granted; a list or company outside its grants answers 404 on
+every route, exactly like one that does not exist, and is absent from every listing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import update
+
+from listdock.domain.models import EntityField
+
+from .conftest import API, ApiConnector, connector_body, create_connector
+from .security_support import Caller, add_principal, error_code, put_grant
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+    from tests.integration.conftest import Login
+
+    from listdock.app import Services
+
+
+@pytest.fixture
+def reader(services: Services) -> Caller:
+    """An API user with the ApiReader role and no grant."""
+    return add_principal(services, "Reader", ("ApiReader",))
+
+
+@pytest.fixture
+def two_companies(
+    client: TestClient, admin: Login, chinook_sqlite_path: Path, tmp_path: Path
+) -> ApiConnector:
+    """Chinook with two companies: the sample file and a copy of it."""
+    copy = tmp_path / "chinook_copy.db"
+    shutil.copyfile(chinook_sqlite_path, copy)
+    body = connector_body("Chinook", "sqlite", [str(chinook_sqlite_path), str(copy)])
+    return create_connector(client, admin, body)
+
+
+def entity_data(client: TestClient, caller: Caller, entity_id: str, **params: Any) -> Any:
+    return client.get(f"{API}/entity/{entity_id}/data", params=params, headers=caller.headers)
+
+
+def query(client: TestClient, caller: Caller, entity_id: str, company_id: str) -> Any:
+    body = {"Id": entity_id, "Query": {"Companies": [{"CompanyId": company_id}], "MaxRecords": 2}}
+    return client.post(f"{API}/query", json=body, headers=caller.headers)
+
+
+def entity_ids(client: TestClient, caller: Caller, path: str = "/entity") -> set[str]:
+    response = client.get(f"{API}{path}", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return {entity["EntityId"] for entity in response.json()}
+
+
+# Reading and changing grants --------------------------------------------------------------
+
+
+def test_put_grant_returns_it(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+
+    response = put_grant(
+        client,
+        admin.headers,
+        f"/user/{reader.principal_id}",
+        chinook.id,
+        Roles=["user"],
+        Companies=chinook.company_ids,
+        Lists=[invoice],
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["UserId"] == reader.principal_id
+    assert body["Roles"] == ["User"]
+    assert body["Companies"] == chinook.company_ids
+    assert body["Lists"] == [invoice]
+    assert body["Details"] == []
+    assert body["Actions"] == []
+
+
+def test_get_grant_reads_it(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    path = f"/user/{reader.principal_id}"
+    put_grant(client, admin.headers, path, chinook.id, Details="all", Actions="all")
+
+    response = client.get(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["Companies"] == "all"
+    assert body["Lists"] == "all"
+    assert body["Details"] == "all"
+    assert body["Actions"] == "all"
+
+
+def test_delete_grant_removes_access(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    path = f"/user/{reader.principal_id}"
+    put_grant(client, admin.headers, path, chinook.id)
+    invoice = chinook.entity_id("Invoice")
+    before = entity_data(client, reader, invoice)
+
+    deleted = client.delete(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+    read = client.get(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+    after = entity_data(client, reader, invoice)
+
+    assert before.status_code == 200
+    assert deleted.status_code == 204
+    assert read.status_code == 404
+    assert after.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("parts", "code"),
+    [
+        ({"Roles": ["Owner"]}, "unknown_role"),
+        ({"Lists": ["not-a-list"]}, "unknown_grant_target"),
+        ({"Companies": ["not-a-company"]}, "unknown_grant_target"),
+    ],
+    ids=["unknown role", "unknown list", "unknown company"],
+)
+def test_bad_grant_400(
+    client: TestClient,
+    admin: Login,
+    reader: Caller,
+    chinook: ApiConnector,
+    parts: dict[str, Any],
+    code: str,
+) -> None:
+    response = put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, **parts)
+
+    assert response.status_code == 400
+    assert error_code(response) == code
+
+
+@pytest.mark.parametrize("lists", ["some", ["ok", 3], {"all": True}])
+def test_grant_part_shape_422(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector, lists: Any
+) -> None:
+    response = put_grant(
+        client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Lists=lists
+    )
+
+    assert response.status_code == 422
+
+
+def test_unknown_grant_key_422(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    response = put_grant(
+        client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Fields="all"
+    )
+
+    assert response.status_code == 422
+    assert error_code(response) == "invalid_body"
+
+
+def test_team_grant_round_trip(client: TestClient, admin: Login, chinook: ApiConnector) -> None:
+    team_id = client.post(f"{API}/team", json={"Name": "Sales"}, headers=admin.headers).json()[
+        "TeamId"
+    ]
+    path = f"{API}/team/{team_id}/connector/{chinook.id}"
+
+    put = put_grant(client, admin.headers, f"/team/{team_id}", chinook.id, Roles=["Reader"])
+    read = client.get(path, headers=admin.headers)
+    deleted = client.delete(path, headers=admin.headers)
+
+    assert put.status_code == 200
+    assert read.json()["TeamId"] == team_id
+    assert read.json()["Roles"] == ["Reader"]
+    assert deleted.status_code == 204
+    assert client.get(path, headers=admin.headers).status_code == 404
+
+
+# Nothing until granted --------------------------------------------------------------------
+
+
+def test_ungranted_sees_no_connector(
+    client: TestClient, reader: Caller, chinook: ApiConnector
+) -> None:
+    listed = client.get(f"{API}/connector", headers=reader.headers)
+    single = client.get(f"{API}/connector/{chinook.id}", headers=reader.headers)
+
+    assert listed.json() == []
+    assert single.status_code == 404
+    assert error_code(single) == "connector_not_found"
+
+
+def test_ungranted_sees_no_lists(client: TestClient, reader: Caller, chinook: ApiConnector) -> None:
+    invoice = chinook.entity_id("Invoice")
+
+    assert entity_ids(client, reader) == set()
+    assert client.get(f"{API}/entity/{invoice}", headers=reader.headers).status_code == 404
+    assert entity_data(client, reader, invoice).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/connector/{connector}",
+        "/connector/{connector}/entity",
+        "/connector/{connector}/company",
+        "/connector/{connector}/entityGroup",
+    ],
+)
+def test_ungranted_connector_routes_404(
+    client: TestClient, reader: Caller, chinook: ApiConnector, path: str
+) -> None:
+    response = client.get(f"{API}{path.format(connector=chinook.id)}", headers=reader.headers)
+
+    assert response.status_code == 404
+    assert error_code(response) == "connector_not_found"
+
+
+# Reader -----------------------------------------------------------------------------------
+
+
+def test_reader_role_sees_lists(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Roles=["Reader"])
+    invoice = chinook.entity_id("Invoice")
+
+    fields = client.get(f"{API}/entity/{invoice}/field", headers=reader.headers)
+
+    assert invoice in entity_ids(client, reader)
+    assert fields.status_code == 200
+    assert "Total" in {field["ApiName"] for field in fields.json()}
+
+
+def test_reader_role_gets_no_data(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Roles=["Reader"])
+    invoice = chinook.entity_id("Invoice")
+
+    by_get = entity_data(client, reader, invoice)
+    by_query = query(client, reader, invoice, chinook.company_ids[0])
+
+    assert by_get.status_code == 403
+    assert error_code(by_get) == "no_data_grant"
+    assert by_query.status_code == 403
+    assert error_code(by_query) == "no_data_grant"
+
+
+# Lists and companies outside the grant ----------------------------------------------------
+
+
+def test_ungranted_list_404_everywhere(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    customer = chinook.entity_id("Customer")
+    company = chinook.company_ids[0]
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Lists=[invoice])
+
+    responses = {
+        "entity": client.get(f"{API}/entity/{customer}", headers=reader.headers),
+        "field": client.get(f"{API}/entity/{customer}/field", headers=reader.headers),
+        "default-field": client.get(
+            f"{API}/entity/{customer}/default-field", headers=reader.headers
+        ),
+        "data": entity_data(client, reader, customer),
+        "query": query(client, reader, customer, company),
+    }
+
+    for route, response in responses.items():
+        assert response.status_code == 404, route
+        assert error_code(response) == "entity_not_found", route
+    assert entity_data(client, reader, invoice).status_code == 200
+
+
+def test_ungranted_list_absent_from_listings(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Lists=[invoice])
+
+    assert entity_ids(client, reader) == {invoice}
+    assert entity_ids(client, reader, f"/connector/{chinook.id}/entity") == {invoice}
+
+
+def test_ungranted_company_404(
+    client: TestClient, admin: Login, reader: Caller, two_companies: ApiConnector
+) -> None:
+    first, second = two_companies.company_ids
+    invoice = two_companies.entity_id("Invoice")
+    put_grant(
+        client, admin.headers, f"/user/{reader.principal_id}", two_companies.id, Companies=[first]
+    )
+
+    by_get = entity_data(client, reader, invoice, company=second)
+    by_query = query(client, reader, invoice, second)
+    allowed = entity_data(client, reader, invoice, company=first)
+
+    assert by_get.status_code == 404
+    assert error_code(by_get) == "company_not_found"
+    assert by_query.status_code == 404
+    assert error_code(by_query) == "company_not_found"
+    assert allowed.status_code == 200
+
+
+def test_ungranted_company_absent_from_listings(
+    client: TestClient, admin: Login, reader: Caller, two_companies: ApiConnector
+) -> None:
+    first, _ = two_companies.company_ids
+    put_grant(
+        client, admin.headers, f"/user/{reader.principal_id}", two_companies.id, Companies=[first]
+    )
+
+    companies = client.get(f"{API}/connector/{two_companies.id}/company", headers=reader.headers)
+    connector = client.get(f"{API}/connector/{two_companies.id}", headers=reader.headers)
+
+    assert [company["CompanyId"] for company in companies.json()] == [first]
+    assert [company["CompanyId"] for company in connector.json()["Companies"]] == [first]
+
+
+# Surface role, union of grants, hidden fields ---------------------------------------------
+
+
+def test_data_needs_api_reader(
+    client: TestClient, admin: Login, services: Services, chinook: ApiConnector
+) -> None:
+    developer = add_principal(services, "Developer", ("Developer",))
+    put_grant(client, admin.headers, f"/user/{developer.principal_id}", chinook.id)
+    invoice = chinook.entity_id("Invoice")
+
+    by_get = entity_data(client, developer, invoice)
+    by_query = query(client, developer, invoice, chinook.company_ids[0])
+
+    assert by_get.status_code == 403
+    assert error_code(by_get) == "missing_role"
+    assert by_query.status_code == 403
+    assert error_code(by_query) == "missing_role"
+
+
+def test_administrator_reads_without_grant(
+    client: TestClient, services: Services, chinook: ApiConnector
+) -> None:
+    other_admin = add_principal(services, "Other Admin", ("Administrator",))
+
+    response = entity_data(client, other_admin, chinook.entity_id("Invoice"))
+
+    assert response.status_code == 200
+
+
+def test_team_and_direct_grants_union(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    customer = chinook.entity_id("Customer")
+    team_id = client.post(f"{API}/team", json={"Name": "Sales"}, headers=admin.headers).json()[
+        "TeamId"
+    ]
+    client.post(
+        f"{API}/team/{team_id}/member", json={"UserId": reader.principal_id}, headers=admin.headers
+    )
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Lists=[invoice])
+    put_grant(client, admin.headers, f"/team/{team_id}", chinook.id, Lists=[customer])
+
+    assert entity_data(client, reader, invoice).status_code == 200
+    assert entity_data(client, reader, customer).status_code == 200
+    assert entity_data(client, reader, chinook.entity_id("Track")).status_code == 404
+
+
+def test_team_role_widens_direct_reader(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    team_id = client.post(f"{API}/team", json={"Name": "Sales"}, headers=admin.headers).json()[
+        "TeamId"
+    ]
+    client.post(
+        f"{API}/team/{team_id}/member", json={"UserId": reader.principal_id}, headers=admin.headers
+    )
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id, Roles=["Reader"])
+    before = entity_data(client, reader, invoice)
+
+    put_grant(client, admin.headers, f"/team/{team_id}", chinook.id, Lists=[invoice])
+    after = entity_data(client, reader, invoice)
+
+    assert before.status_code == 403
+    assert after.status_code == 200
+
+
+def test_removed_team_member_loses_grant(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    team_id = client.post(f"{API}/team", json={"Name": "Sales"}, headers=admin.headers).json()[
+        "TeamId"
+    ]
+    member_path = f"{API}/team/{team_id}/member"
+    client.post(member_path, json={"UserId": reader.principal_id}, headers=admin.headers)
+    put_grant(client, admin.headers, f"/team/{team_id}", chinook.id)
+    before = entity_data(client, reader, invoice)
+
+    client.delete(f"{member_path}/{reader.principal_id}", headers=admin.headers)
+    after = entity_data(client, reader, invoice)
+
+    assert before.status_code == 200
+    assert after.status_code == 404
+
+
+def test_hidden_field_stays_invisible(
+    client: TestClient,
+    admin: Login,
+    reader: Caller,
+    services: Services,
+    chinook: ApiConnector,
+) -> None:
+    invoice = chinook.entity_id("Invoice")
+    put_grant(client, admin.headers, f"/user/{reader.principal_id}", chinook.id)
+    with services.sessions.begin() as session:
+        session.execute(
+            update(EntityField)
+            .where(EntityField.entity_id == invoice, EntityField.api_name == "Total")
+            .values(hidden=True)
+        )
+
+    fields = client.get(f"{API}/entity/{invoice}/field", headers=reader.headers)
+    rows = entity_data(client, reader, invoice, MaxRecords=1)
+    asked = entity_data(client, reader, invoice, fields="InvoiceId,Total")
+    ordered = entity_data(client, reader, invoice, orderby="Total desc")
+
+    assert "Total" not in {field["ApiName"] for field in fields.json()}
+    assert "Total" not in rows.json()[0]
+    assert asked.status_code == 400
+    assert ordered.status_code == 400
