@@ -481,3 +481,102 @@ class RelationshipField(Base):
     )
 
     parent: Mapped[EntityRelationship] = relationship(back_populates="fields")
+
+
+class Widget(Base):
+    """An embeddable view of one list or one favorite in one company.
+
+    ``embed_id`` is the random public id used in embed URLs, unrelated to ``id``. ``fields``
+    holds EntityFieldIds (empty means the list's default fields), ``actions`` the ActionIds
+    offered, ``allowed_origins`` the origins that may frame it (empty means the account's
+    default origins, else only listdock itself). ``summary_field_id`` and ``group_by_field_id``
+    are used by the ``summary`` type only. Deleting the list, favorite or company sets the
+    column to NULL, so opening the widget reports the missing source.
+    """
+
+    __tablename__ = "widgets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    embed_id: Mapped[str] = mapped_column(String(22), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
+    favorite_id: Mapped[str | None] = mapped_column(
+        ForeignKey("favorites.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    fields: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    actions: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    height: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    summary_field_id: Mapped[str | None] = mapped_column(String(36))
+    group_by_field_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("principals.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    parameters: Mapped[list[WidgetParameter]] = relationship(
+        back_populates="widget",
+        cascade="all, delete-orphan",
+        order_by="WidgetParameter.position",
+    )
+
+
+class WidgetParameter(Base):
+    """A URL parameter of a widget: an equality filter on one field of its list."""
+
+    __tablename__ = "widget_parameters"
+    __table_args__ = (UniqueConstraint("widget_id", "name_normalized"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    widget_id: Mapped[str] = mapped_column(
+        ForeignKey("widgets.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    name_normalized: Mapped[str] = mapped_column(String(64))
+    entity_field_id: Mapped[str] = mapped_column(
+        ForeignKey("entity_fields.id", ondelete="CASCADE"), index=True
+    )
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+
+    widget: Mapped[Widget] = relationship(back_populates="parameters")
+
+
+class Action(Base):
+    """An operation on records of one list: ``change_field``, ``delete`` or ``webhook``.
+
+    ``values`` maps field ApiNames to the value to set, or to None when the value is prompted
+    at run time (``change_field`` only). ``url`` is the webhook target and may contain a
+    secret, so it is never logged or audited.
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (UniqueConstraint("entity_id", "name_normalized"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    connector_id: Mapped[str] = mapped_column(
+        ForeignKey("connectors.id", ondelete="CASCADE"), index=True
+    )
+    entity_id: Mapped[str] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_normalized: Mapped[str] = mapped_column(String(200))
+    action_type: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(8))
+    values: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    url: Mapped[str | None] = mapped_column(Text)
+    confirmation_button: Mapped[str] = mapped_column(String(100))
+    cancel_button: Mapped[str] = mapped_column(String(100))
+    allow_multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("principals.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"Action(id={self.id!r}, name={self.name!r}, type={self.action_type!r})"
