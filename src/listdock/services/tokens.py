@@ -413,7 +413,8 @@ class TokenService:
     ) -> IssuedToken:
         """Give ``token`` a new value, keeping its name, scope and history.
 
-        The old value stops at once, or after ``grace_seconds`` (at most 24 hours). Raises
+        The old value stops at once, or after ``grace_seconds`` (at most 24 hours), and is
+        then refused with reason ``revoked`` until the next rotation or revocation. Raises
         InvalidInputError for a bad grace period and ConflictError for a revoked token.
         """
         if token.status == "Revoked":
@@ -424,12 +425,11 @@ class TokenService:
             )
         now = self._clock.now()
         value = token_values.generate_token()
-        if grace_seconds > 0:
-            token.previous_hash = token.hash
-            token.previous_expires_at = now + timedelta(seconds=grace_seconds)
-        else:
-            token.previous_hash = None
-            token.previous_expires_at = None
+        # The old hash is kept even without a grace period (its grace ends now), so a client
+        # still sending the old value is refused as "revoked" against this token, and the
+        # token's page shows it, rather than as an "unknown" value.
+        token.previous_hash = token.hash
+        token.previous_expires_at = now + timedelta(seconds=grace_seconds)
         token.hash = token_values.hash_token(value, self._hashing_key)
         token.prefix = token_values.display_prefix(value)
         token.modified = now
