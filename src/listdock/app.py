@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +54,14 @@ from listdock.services.roles import RoleService
 from listdock.services.teams import TeamService
 from listdock.services.tokens import TokenService, UsageRecorder
 from listdock.settings import Settings, resolve_secret_key
+from listdock.web.errors import install_web_error_handlers
+from listdock.web.pages import admin as admin_pages
+from listdock.web.pages import auth as auth_pages
+from listdock.web.pages import developer_endpoints, security_teams, security_tokens, security_users
+from listdock.web.pages import home as home_pages
+from listdock.web.pages import lists as list_pages
+from listdock.web.render import PageRenderer, build_environment
+from listdock.web.sessions import WebSessionService
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +92,8 @@ class Services:
     favorites: FavoriteService
     endpoints: EndpointService
     relationships: RelationshipService
+    web_sessions: WebSessionService
+    pages: PageRenderer
 
     def __repr__(self) -> str:
         return "Services()"
@@ -158,6 +169,14 @@ def build_services(
             clock, data_service, favorite_service, settings.default_max_records
         ),
         relationships=RelationshipService(clock, data_service),
+        web_sessions=WebSessionService(
+            sessions,
+            clock,
+            audit,
+            RateLimiter(settings.redis_url, settings.failed_login_limit, "1/second"),
+            keys.sessions,
+        ),
+        pages=PageRenderer(build_environment()),
     )
     if migrate:
         with sessions.begin() as session:
@@ -189,6 +208,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    install_web_error_handlers(app)
     # Favorites come before endpoints: GET /favorite/{FavoriteId} (a UUID) must match before
     # GET /favorite/{EndpointName}.
     for module in (
@@ -196,6 +216,12 @@ def create_app(services: Services) -> FastAPI:
         custom_lists, relationships, favorites, endpoints,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
+    for page_module in (
+        auth_pages, home_pages, list_pages, security_users, security_tokens, security_teams,
+        admin_pages, developer_endpoints,
+    ):  # fmt: skip
+        app.include_router(page_module.router)
+    app.mount("/static", StaticFiles(packages=[("listdock", "web/static")]), name="static")
     return app
 
 

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         default="20/minute",
         description="Failed token attempts allowed per client address, as a `limits` rate string.",
     )
+    failed_login_limit: str = Field(
+        default="10/15 minutes",
+        description="Failed web logins allowed per email and per client address.",
+    )
     token_request_limit: str = Field(
         default="6000/minute",
         description="Requests allowed per token, as a `limits` rate string.",

@@ -483,6 +483,26 @@ class RelationshipField(Base):
     parent: Mapped[EntityRelationship] = relationship(back_populates="fields")
 
 
+class WebSession(Base):
+    """A signed-in web session. The cookie carries a random value; only its hash is stored.
+
+    ``csrf_token`` is the per-session secret every form posts back. A session ends at
+    ``expires_at``, on logout, and whenever its principal is disabled or deleted.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    principal_id: Mapped[str] = mapped_column(
+        ForeignKey("principals.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
 class Widget(Base):
     """An embeddable view of one list or one favorite in one company.
 

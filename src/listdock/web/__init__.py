@@ -1,0 +1,1 @@
+"""Server-rendered web pages and the widget embed runtime."""
