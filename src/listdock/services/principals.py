@@ -38,6 +38,21 @@ def ensure_built_in_roles(session: Session) -> None:
             role.built_in = True
 
 
+def unknown_role_error(session: Session, requested: list[str], found: set[str]) -> None:
+    """Raise InvalidInputError naming the first requested system role that is not in ``found``.
+
+    ``found`` holds the case-folded names that matched. The message quotes the name as the
+    caller wrote it and lists the system roles that exist.
+    """
+    for name in requested:
+        if name.casefold() not in found:
+            known = sorted(session.scalars(select(Role.name).where(Role.scope == "system")))
+            raise InvalidInputError(
+                f"Unknown system role {name!r}; use one of {', '.join(known)}",
+                code="unknown_role",
+            )
+
+
 class PrincipalService:
     def __init__(self, clock: Clock, audit: AuditLog) -> None:
         self._clock = clock
@@ -160,9 +175,7 @@ class PrincipalService:
                 select(Role).where(Role.scope == "system", Role.name_normalized.in_(wanted))
             )
         )
-        unknown = wanted - {role.name_normalized for role in roles}
-        if unknown:
-            raise InvalidInputError(f"Unknown role: {sorted(unknown)[0]}", code="unknown_role")
+        unknown_role_error(session, role_names, {role.name_normalized for role in roles})
         session.query(PrincipalRole).filter(PrincipalRole.principal_id == principal.id).delete()
         for role in roles:
             session.add(PrincipalRole(principal_id=principal.id, role_id=role.id))

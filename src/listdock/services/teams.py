@@ -9,6 +9,7 @@ from listdock.clock import Clock
 from listdock.domain.models import Principal, Role, Team, TeamMember, TeamRole
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError
 from listdock.services.audit import AuditLog
+from listdock.services.principals import unknown_role_error
 
 MAX_NAME_LENGTH = 200
 
@@ -156,9 +157,7 @@ class TeamService:
                 select(Role).where(Role.scope == "system", Role.name_normalized.in_(wanted))
             )
         )
-        unknown = wanted - {role.name_normalized for role in roles}
-        if unknown:
-            raise InvalidInputError(f"Unknown role: {sorted(unknown)[0]}", code="unknown_role")
+        unknown_role_error(session, role_names, {role.name_normalized for role in roles})
         session.execute(delete(TeamRole).where(TeamRole.team_id == team.id))
         for role in roles:
             session.add(TeamRole(team_id=team.id, role_id=role.id))
