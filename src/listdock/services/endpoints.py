@@ -5,10 +5,10 @@ like a UUID (``/favorite/{FavoriteId}`` routes claim those). Each parameter filt
 with one operator; two parameters may filter the same field (``from`` with ``ge`` and ``to``
 with ``le``). A fixed parameter always applies its ``Default`` and callers may not pass it.
 
-An endpoint exposes the fields it returns: the list's default visible fields, or the
-favorite's fields. Callers can filter only through parameters and sort only by exposed
-fields; a parameter whose field became hidden fails with a ConflictError when it would
-apply, rather than being dropped (which would widen the result).
+An endpoint over a list returns the list's default visible fields and may be sorted by any
+visible field. An endpoint over a favorite returns, and sorts by, the favorite's fields only.
+Callers filter only through parameters. A parameter whose field became hidden raises a
+ConflictError when it would apply, because dropping it would widen the result.
 """
 
 from __future__ import annotations
@@ -97,9 +97,10 @@ class EndpointPatch:
 
 @dataclass(frozen=True)
 class EndpointTarget:
-    """What an endpoint reads now: the list, the company and the exposed fields.
+    """The list, company and fields an endpoint reads now.
 
-    ``output`` are the fields returned; ``exposed`` may also be sorted and filtered on.
+    ``output`` are the fields returned. ``exposed`` are the fields callers may sort on and
+    parameters may filter on.
     """
 
     entity: Entity
