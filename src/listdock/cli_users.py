@@ -47,6 +47,8 @@ def _set_status(email_or_name: str, status: str) -> None:
     try:
         with services.sessions.begin() as session:
             principal = services.principals.find_by_login(session, email_or_name)
+            if status == "Disabled" and principal.status == "Active":
+                services.principals.require_other_administrator(session, principal.id)
             services.principals.update(session, principal, name=None, status=status, actor_id=None)
         verb = "Enabled" if status == "Active" else "Disabled"
         typer.echo(f"{verb} {principal.name}; its tokens follow at once.")
@@ -83,6 +85,7 @@ def user_delete(
     try:
         with services.sessions.begin() as session:
             principal = services.principals.find_by_login(session, user)
+            services.principals.require_other_administrator(session, principal.id)
             if not yes:
                 typer.confirm(f"Delete {principal.name} and all of its tokens?", abort=True)
             services.principals.delete(session, principal, actor_id=None)

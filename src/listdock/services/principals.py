@@ -13,6 +13,7 @@ from listdock.domain.models import Principal, PrincipalRole, Role, TeamMember, T
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError
 from listdock.security import roles as role_definitions
 from listdock.security.passwords import MIN_PASSWORD_LENGTH, hash_password
+from listdock.security.policy import load_access
 from listdock.services.audit import AuditLog
 
 logger = logging.getLogger(__name__)
@@ -248,6 +249,17 @@ class PrincipalService:
                 .where(PrincipalRole.principal_id == principal_id)
             )
         )
+
+    def require_other_administrator(self, session: Session, principal_id: str) -> None:
+        """Raise ConflictError when disabling or deleting ``principal_id`` would leave no active
+        Administrator. Does nothing for a principal that is not an Administrator."""
+        if not load_access(session, principal_id).is_administrator:
+            return
+        if self.count_active_administrators(session) <= 1:
+            raise ConflictError(
+                "The last active Administrator cannot be disabled or deleted",
+                code="last_administrator",
+            )
 
     def count_active_administrators(self, session: Session) -> int:
         """Return how many active users hold the Administrator role directly or via a team."""

@@ -232,3 +232,23 @@ def test_api_user_disabled_by_name(store: Services) -> None:
     assert result.exit_code == 0, result.output
     with pytest.raises(AuthenticationError):
         store.tokens.authenticate(token, surface="api", ip=None)
+
+
+@pytest.mark.parametrize("command", [("disable",), ("delete", "--yes")], ids=["disable", "delete"])
+def test_last_administrator_kept(store: Services, command: tuple[str, ...]) -> None:
+    create_grace("--role", "Administrator")
+
+    result = run("user", command[0], EMAIL, *command[1:])
+
+    assert_one_sentence_error(result, "Administrator")
+    assert status_of(store, EMAIL) == "Active"
+
+
+def test_second_administrator_disabled(store: Services) -> None:
+    create_grace("--role", "Administrator")
+    run("user", "create", "ops@example.com", "--password", PASSWORD, "--role", "Administrator")
+
+    result = run("user", "disable", EMAIL)
+
+    assert result.exit_code == 0, result.output
+    assert status_of(store, EMAIL) == "Disabled"

@@ -25,8 +25,7 @@ from listdock.api.schemas_security import (
     UserIn,
     UserPatchIn,
 )
-from listdock.errors import ConflictError, InvalidInputError, PermissionDeniedError
-from listdock.security.policy import load_access
+from listdock.errors import InvalidInputError, PermissionDeniedError
 
 router = APIRouter(tags=["users"])
 
@@ -142,13 +141,7 @@ def delete_user(
 
 def _keep_an_administrator(services: ServicesDep, session: SessionDep, principal_id: str) -> None:
     """Raise ConflictError when the change would leave no active Administrator."""
-    if not load_access(session, principal_id).is_administrator:
-        return
-    if services.principals.count_active_administrators(session) <= 1:
-        raise ConflictError(
-            "The last active Administrator cannot be disabled or deleted",
-            code="last_administrator",
-        )
+    services.principals.require_other_administrator(session, principal_id)
 
 
 @router.get("/user/{UserId}/role", response_model=RolesOut, responses=ERRORS)
