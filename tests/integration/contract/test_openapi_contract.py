@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from listdock.app import Services, create_app
 from listdock.connectors.engines import ConnectionSettings
 from listdock.services.connectors import CompanySpec, ConnectorSpec
+
 from ..conftest import Login
 
 
