@@ -303,10 +303,12 @@ def _prepare_demo(services: Services, session: Any, sample: Path) -> tuple[str, 
 
 def _register_subcommands() -> None:
     """Attach the command groups that live in their own modules (they import this one)."""
+    from listdock.cli_endpoints import endpoint_app
     from listdock.cli_users import api_user_app, user_app
 
     app.add_typer(user_app, name="user")
     app.add_typer(api_user_app, name="api-user")
+    app.add_typer(endpoint_app, name="endpoint")
 
 
 _register_subcommands()
