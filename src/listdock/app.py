@@ -20,6 +20,7 @@ from listdock import __version__
 from listdock.api.errors import install_error_handlers
 from listdock.api.routes import (
     account,
+    actions,
     audit,
     connectors,
     custom_lists,
@@ -33,18 +34,22 @@ from listdock.api.routes import (
     teams,
     tokens,
     users,
+    widgets,
 )
 from listdock.clock import Clock, SystemClock
 from listdock.connectors.engines import EnginePool
 from listdock.db import create_session_factory, create_store_engine, upgrade_store
+from listdock.security.embed_sessions import EmbedSessionSigner
 from listdock.security.keys import ServerKeys
 from listdock.security.ratelimit import RateLimiter
 from listdock.security.secretbox import SecretBox
 from listdock.services.accounts import AccountService
+from listdock.services.actions import ActionService
 from listdock.services.audit import AuditLog
 from listdock.services.connectors import ConnectorService
 from listdock.services.custom_lists import CustomListService
 from listdock.services.data import DataService
+from listdock.services.embed import EmbedService
 from listdock.services.endpoints import EndpointService
 from listdock.services.favorites import FavoriteService
 from listdock.services.grants import GrantService
@@ -53,7 +58,9 @@ from listdock.services.relationships import RelationshipService
 from listdock.services.roles import RoleService
 from listdock.services.teams import TeamService
 from listdock.services.tokens import TokenService, UsageRecorder
+from listdock.services.widgets import WidgetService
 from listdock.settings import Settings, resolve_secret_key
+from listdock.web import embed as embed_pages
 from listdock.web.errors import install_web_error_handlers
 from listdock.web.pages import admin as admin_pages
 from listdock.web.pages import auth as auth_pages
@@ -94,6 +101,9 @@ class Services:
     relationships: RelationshipService
     web_sessions: WebSessionService
     pages: PageRenderer
+    widgets: WidgetService
+    actions: ActionService
+    embed: EmbedService
 
     def __repr__(self) -> str:
         return "Services()"
@@ -137,6 +147,17 @@ def build_services(
         custom_lists=custom_lists,
     )
     favorite_service = FavoriteService(clock, data_service)
+    token_service = TokenService(
+        sessions,
+        clock,
+        keys.token_hashing,
+        audit,
+        usage,
+        RateLimiter(settings.redis_url, settings.failed_token_limit, settings.token_request_limit),
+    )
+    relationship_service = RelationshipService(clock, data_service)
+    widget_service = WidgetService(clock, audit, data_service, favorite_service, token_service)
+    action_service = ActionService(clock, audit, data_service, connector_service)
     services = Services(
         settings=settings,
         engine=engine,
@@ -145,16 +166,7 @@ def build_services(
         keys=keys,
         audit=audit,
         usage=usage,
-        tokens=TokenService(
-            sessions,
-            clock,
-            keys.token_hashing,
-            audit,
-            usage,
-            RateLimiter(
-                settings.redis_url, settings.failed_token_limit, settings.token_request_limit
-            ),
-        ),
+        tokens=token_service,
         accounts=AccountService(clock),
         principals=PrincipalService(clock, audit),
         teams=TeamService(clock, audit),
@@ -168,7 +180,7 @@ def build_services(
         endpoints=EndpointService(
             clock, data_service, favorite_service, settings.default_max_records
         ),
-        relationships=RelationshipService(clock, data_service),
+        relationships=relationship_service,
         web_sessions=WebSessionService(
             sessions,
             clock,
@@ -177,6 +189,20 @@ def build_services(
             keys.sessions,
         ),
         pages=PageRenderer(build_environment()),
+        widgets=widget_service,
+        actions=action_service,
+        embed=EmbedService(
+            sessions,
+            clock,
+            EmbedSessionSigner(keys.embed_sessions, clock),
+            token_service,
+            usage,
+            audit,
+            widget_service,
+            data_service,
+            action_service,
+            relationship_service,
+        ),
     )
     if migrate:
         with sessions.begin() as session:
@@ -213,7 +239,7 @@ def create_app(services: Services) -> FastAPI:
     # GET /favorite/{EndpointName}.
     for module in (
         account, users, teams, roles, grants, tokens, audit, connectors, entities, data,
-        custom_lists, relationships, favorites, endpoints,
+        custom_lists, relationships, favorites, endpoints, widgets, actions,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     for page_module in (
@@ -221,6 +247,7 @@ def create_app(services: Services) -> FastAPI:
         admin_pages, developer_endpoints,
     ):  # fmt: skip
         app.include_router(page_module.router)
+    app.include_router(embed_pages.router)
     app.mount("/static", StaticFiles(packages=[("listdock", "web/static")]), name="static")
     return app
 
