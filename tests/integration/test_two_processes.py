@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
-    """Run a ``listdock`` command and return its standard output; fail the test on error."""
+    """Run a ``listdock`` command and return its standard output, failing the test on error."""
     result = subprocess.run(
         [str(LISTDOCK), *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -58,7 +58,7 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    """Poll the OpenAPI document until the server answers; fail after STARTUP_SECONDS."""
+    """Poll the OpenAPI document until the server responds, failing after STARTUP_SECONDS."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -93,7 +93,7 @@ class Cluster:
     invoice_id: str
 
     def as_admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        """Send a request to server A with the administrator's token; fail on an error status."""
+        """Send a request to server A with the administrator's token, failing on an error status."""
         response = self.server_a.request(
             method, f"{API}{path}", json=body, headers=self.admin_headers
         )

@@ -1,6 +1,6 @@
 """Connector grants and what they make visible: lists, companies, fields and data.
 
-A principal sees nothing until granted; a list or company outside its grants answers 404 on
+A principal sees nothing until granted. A list or company outside its grants returns 404 on
 every route, exactly like one that does not exist, and is absent from every listing.
 """
 

@@ -1,7 +1,7 @@
 """Who may do what: management routes against the system role of the token's owner.
 
 Creating users and tokens, rotating and enabling tokens, and changing roles, grants, teams and
-custom roles need an owner who is an Administrator or SecurityManager; any other token gets 403
+custom roles need an owner who is an Administrator or SecurityManager. Any other token gets 403
 ``missing_role``. A SecurityManager cannot manage an Administrator, and a widget token works on
 no REST route at all.
 """
