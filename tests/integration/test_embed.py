@@ -472,3 +472,65 @@ def test_embed_url_refuses_other_widget_token(
 
     assert response.status_code == 403
     assert response.json()["code"] == "token_scope"
+
+
+# Details and exports ------------------------------------------------------------------------
+
+
+def test_detail_rows_of_a_record(
+    world: WidgetWorld, widget: dict[str, Any], token: dict[str, Any]
+) -> None:
+    html = world.open(widget["EmbedId"], token["Value"], customer=2).text
+    relationship_id = html.split('data-detail="', 1)[1].split('"', 1)[0]
+
+    response = world.client.post(
+        f"/embed/{widget['EmbedId']}/detail/{relationship_id}",
+        json={"Key": {"InvoiceId": 1}},
+        headers={"Authorization": f"Bearer {session_value(html)}"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.text.count("<tr>") == 3  # the header row and the two lines of invoice 1
+
+
+def test_detail_outside_parameters_is_404(
+    world: WidgetWorld, widget: dict[str, Any], token: dict[str, Any]
+) -> None:
+    html = world.open(widget["EmbedId"], token["Value"], customer=2).text
+    relationship_id = html.split('data-detail="', 1)[1].split('"', 1)[0]
+
+    response = world.client.post(
+        f"/embed/{widget['EmbedId']}/detail/{relationship_id}",
+        json={"Key": {"InvoiceId": 3}},
+        headers={"Authorization": f"Bearer {session_value(html)}"},
+    )
+
+    assert response.status_code == 404
+
+
+def test_export_needs_exporter_role(
+    world: WidgetWorld, widget: dict[str, Any], token: dict[str, Any], reader: str
+) -> None:
+    html = world.open(widget["EmbedId"], token["Value"], customer=2).text
+    refused = world.client.post(
+        f"/embed/{widget['EmbedId']}/export",
+        data={"session": session_value(html), "format": "csv"},
+    )
+    world.client.put(
+        f"{API}/user/{reader}/connector/{world.connector.id}",
+        json={"Roles": ["User", "TextExporter"], "Companies": "all", "Lists": "all"},
+        headers=world.admin.headers,
+    )
+    html = world.open(widget["EmbedId"], token["Value"], customer=2).text
+
+    exported = world.client.post(
+        f"/embed/{widget['EmbedId']}/export",
+        data={"session": session_value(html), "format": "csv"},
+    )
+
+    assert "Export CSV" in html
+    assert "Export XLSX" not in html
+    assert refused.status_code == 403
+    assert exported.status_code == 200
+    assert exported.text.splitlines()[0] == "InvoiceId,BillingCity,Total"
+    assert len(exported.text.splitlines()) == 8
