@@ -83,8 +83,8 @@ def test_secrets_absent_from_logs(
 ) -> None:
     responses = exercise(api, chinook_postgres)
     services.usage.flush()
-    # The httpx logger here is the test's own client, which logs the URLs it requests; the
-    # server never sees those records. `listdock serve` runs uvicorn without an access log.
+    # The httpx logger here is the test's own client, which logs the URLs it requests, and the
+    # server never receives those records. `listdock serve` runs uvicorn without an access log.
     server_records = [
         record for record in capture_everything.records if not record.name.startswith("httpx")
     ]

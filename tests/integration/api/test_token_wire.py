@@ -44,12 +44,10 @@ def refusal_reasons(services: Services) -> list[str | None]:
         )
 
 
-def set_token_status(services: Services, value_owner: Login, status: str) -> None:
+def set_token_status(services: Services, owner: Login, status: str) -> None:
     with services.sessions.begin() as session:
         session.execute(
-            update(Token)
-            .where(Token.principal_id == value_owner.principal_id)
-            .values(status=status)
+            update(Token).where(Token.principal_id == owner.principal_id).values(status=status)
         )
 
 

@@ -78,7 +78,7 @@ def server(
 
 
 def wait_until_up(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    """Poll the OpenAPI document until the server answers; fail after ``STARTUP_SECONDS``."""
+    """Poll the OpenAPI document until the server responds, failing after ``STARTUP_SECONDS``."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
