@@ -1,19 +1,27 @@
-"""Measure how fast three servers return the same 100-row page of Chinook's InvoiceLine table.
+"""Measure how fast three servers return the same 100-row pages of Chinook's InvoiceLine table.
 
-The page is the first 100 rows ordered by InvoiceLineId, as a JSON array of objects:
+Each server returns two pages, as JSON arrays of objects ordered by InvoiceLineId. The
+entity page is the first 100 rows. The filtered page is the first 100 rows with
+InvoiceLineId >= 1000, passed as a request parameter. The six targets are:
 
-    bare       bench/bare_app.py: Starlette, the standard sqlite3 module, no authentication
-    datasette  Datasette's table JSON with _shape=array
-    listdock   GET /api/v2/entity/{EntityId}/data with a bearer token
+    bare                bench/bare_app.py: Starlette, the standard sqlite3 module, no
+                        authentication; GET /invoice-lines
+    bare-filtered       the same app; GET /invoice-lines-from?from=1000
+    datasette           Datasette's table JSON with _shape=array
+    datasette-filtered  the same with InvoiceLineId__gte=1000
+    listdock            GET /api/v2/entity/{EntityId}/data with a bearer token
+    listdock-endpoint   GET /api/v2/favorite/InvoiceLinesFrom?from=1000, a named endpoint
+                        created with `listdock endpoint create`, with the same token
 
-Each target runs in its own server process group with the same uvicorn worker count, on
-127.0.0.1 only, and is loaded by a separate client process: wrk when it is installed, else
+Each server runs in its own process group with the same uvicorn worker count, on 127.0.0.1
+only, and is loaded by a separate client process: wrk when it is installed, else
 bench/load_client.py. Targets run one after another, so they never compete for the CPU.
-Before loading a target the script checks once that it returns 200 and rows 1 to 100, and
-stops with an error otherwise. Every server it started is stopped when it exits, also on an
-error, Ctrl-C or SIGTERM.
+Before loading a target the script checks once that it returns 200 and the same InvoiceLineId
+list as a direct query of the database, and stops with an error otherwise. Every server it
+started is stopped when it exits, also on an error, Ctrl-C or SIGTERM.
 
     .venv/bin/python bench/data_api.py --duration 10 --workers 1 --connections 8
+    .venv/bin/python bench/data_api.py --targets bare-filtered listdock-endpoint
 """
 
 from __future__ import annotations
@@ -23,11 +31,12 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from contextlib import AbstractContextManager, closing, contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -41,19 +50,86 @@ from servers import (
     ServerProcess,
     free_port,
     get_json,
+    run_cli,
     set_up_listdock,
     uvicorn_command,
 )
 
 PAGE_SIZE = 100
-EXPECTED_IDS = list(range(1, PAGE_SIZE + 1))
-DATASETTE_PATH = (
-    f"/Chinook_Sqlite/InvoiceLine.json?_size={PAGE_SIZE}&_sort=InvoiceLineId&_shape=array"
-)
+# The filtered page starts at this InvoiceLineId. Chinook has 2240 invoice lines, so the
+# filter keeps more than PAGE_SIZE rows, and none of them is on the entity page.
+FIRST_FILTERED_ID = 1000
+
+ENTITY_PAGE = "entity"
+FILTERED_PAGE = "filtered"
+# The reference InvoiceLineId list of each page, read straight from the database file.
+EXPECTED_ID_QUERIES = {
+    ENTITY_PAGE: ("SELECT InvoiceLineId FROM InvoiceLine ORDER BY InvoiceLineId LIMIT ?", ()),
+    FILTERED_PAGE: (
+        "SELECT InvoiceLineId FROM InvoiceLine WHERE InvoiceLineId >= ? "
+        "ORDER BY InvoiceLineId LIMIT ?",
+        (FIRST_FILTERED_ID,),
+    ),
+}
+
+BARE_PATHS = {
+    ENTITY_PAGE: "/invoice-lines",
+    FILTERED_PAGE: f"/invoice-lines-from?from={FIRST_FILTERED_ID}",
+}
+DATASETTE_TABLE = "/Chinook_Sqlite/InvoiceLine.json"
+DATASETTE_PATHS = {
+    ENTITY_PAGE: f"{DATASETTE_TABLE}?_size={PAGE_SIZE}&_sort=InvoiceLineId&_shape=array",
+    FILTERED_PAGE: (
+        f"{DATASETTE_TABLE}?InvoiceLineId__gte={FIRST_FILTERED_ID}"
+        f"&_size={PAGE_SIZE}&_sort=InvoiceLineId&_shape=array"
+    ),
+}
 LISTDOCK_PATH = "/api/v2/entity/{entity_id}/data?MaxRecords={size}&orderby=InvoiceLineId"
+ENDPOINT_NAME = "InvoiceLinesFrom"
+ENDPOINT_PARAMETER = "from:InvoiceLineId:ge:required"
+ENDPOINT_PATH = (
+    f"/api/v2/favorite/{ENDPOINT_NAME}?from={FIRST_FILTERED_ID}"
+    f"&MaxRecords={PAGE_SIZE}&orderby=InvoiceLineId"
+)
 # listdock allows 6000 requests per token per minute by default, and a load run sends more.
 LISTDOCK_SETTINGS = {"LISTDOCK_TOKEN_REQUEST_LIMIT": "100000000/minute"}
-GOALS = {"bare": 0.5, "datasette": 1.0}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The server a target loads and the page it requests."""
+
+    server: str
+    page: str
+
+
+# Measured in this order, so each server starts once for both of its pages.
+TARGETS = {
+    "bare": TargetSpec("bare", ENTITY_PAGE),
+    "bare-filtered": TargetSpec("bare", FILTERED_PAGE),
+    "datasette": TargetSpec("datasette", ENTITY_PAGE),
+    "datasette-filtered": TargetSpec("datasette", FILTERED_PAGE),
+    "listdock": TargetSpec("listdock", ENTITY_PAGE),
+    "listdock-endpoint": TargetSpec("listdock", FILTERED_PAGE),
+}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A listdock target's requests per second divided by a baseline's, and its goal."""
+
+    label: str
+    listdock: str
+    baseline: str
+    goal: float
+
+
+RATIOS = (
+    Ratio("entity/bare", "listdock", "bare", 0.5),
+    Ratio("entity/datasette", "listdock", "datasette", 1.0),
+    Ratio("endpoint/bare", "listdock-endpoint", "bare-filtered", 0.5),
+    Ratio("endpoint/datasette", "listdock-endpoint", "datasette-filtered", 1.0),
+)
 
 
 @dataclass(frozen=True)
@@ -67,10 +143,21 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class Target:
-    """A running server under test: the page URL and the headers the page needs."""
+    """A page on a running server: its URL and the headers the request needs."""
 
     url: str
     headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Served:
+    """The pages a running server offers, keyed by page, and why any other page is missing."""
+
+    targets: dict[str, Target]
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+ServeFunction = Callable[[Path, Path, RunOptions, frozenset[str]], AbstractContextManager[Served]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             connections=args.connections,
             client=choose_client(args.client),
         )
-        results = run_all(args.chinook, options)
+        results = run_all(args.chinook, options, args.targets)
     except BenchmarkError as error:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         return 1
@@ -104,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         summary = {name: asdict(result) if result else None for name, result in results.items()}
         args.output.write_text(
-            json.dumps({"options": asdict(options), "results": summary}, indent=2)
+            json.dumps(
+                {"options": asdict(options), "results": summary, "ratios": ratios(results)},
+                indent=2,
+            )
         )
     return 0
 
@@ -129,6 +219,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="load client: wrk when installed, else the Python client (auto)",
     )
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        choices=list(TARGETS),
+        default=list(TARGETS),
+        metavar="TARGET",
+        help=f"targets to measure, from: {', '.join(TARGETS)} (all)",
+    )
     parser.add_argument("--output", type=Path, help="also write the results to this JSON file")
     return parser.parse_args(argv)
 
@@ -138,36 +236,76 @@ def exit_on_signal(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
-def run_all(chinook: Path, options: RunOptions) -> dict[str, LoadResult | None]:
-    """Run every target in turn; a None result means listdock was not available."""
+def run_all(
+    chinook: Path, options: RunOptions, target_names: list[str]
+) -> dict[str, LoadResult | None]:
+    """Run the chosen targets in turn; a None result means listdock was not available."""
     with tempfile.TemporaryDirectory(prefix="listdock-bench-") as temporary:
         work_dir = Path(temporary)
         # Each run reads its own copy, so no server can change or lock the sample file.
         database = work_dir / "Chinook_Sqlite.sqlite"
         shutil.copyfile(chinook, database)
+        expected = read_expected_ids(database)
 
-        servers: dict[str, Callable[[Path, Path, RunOptions], AbstractContextManager[Target]]] = {
+        servers: dict[str, ServeFunction] = {
             "bare": serve_bare,
             "datasette": serve_datasette,
             "listdock": serve_listdock,
         }
         results: dict[str, LoadResult | None] = {}
-        for name, serve in servers.items():
+        for server_name, serve in servers.items():
+            # Page to target name, for the chosen targets on this server, in TARGETS order.
+            pages = {
+                spec.page: name
+                for name, spec in TARGETS.items()
+                if spec.server == server_name and name in target_names
+            }
+            if not pages:
+                continue
             try:
-                with serve(work_dir, database, options) as target:
-                    results[name] = measure(name, target, options)
+                with serve(work_dir, database, options, frozenset(pages)) as served:
+                    for page, name in pages.items():
+                        if page in served.unavailable:
+                            report_unavailable(name, served.unavailable[page])
+                            results[name] = None
+                            continue
+                        results[name] = measure(name, served.targets[page], expected[page], options)
             except ListdockUnavailableError as error:
-                print(f"{name:<10} listdock not available: {error}", flush=True)
-                results[name] = None
+                for name in pages.values():
+                    report_unavailable(name, str(error))
+                    results[name] = None
         return results
 
 
-def measure(name: str, target: Target, options: RunOptions) -> LoadResult:
+def report_unavailable(name: str, reason: str) -> None:
+    print(f"{name:<18} listdock not available: {reason}", flush=True)
+
+
+def read_expected_ids(database: Path) -> dict[str, list[int]]:
+    """Return the InvoiceLineId list of each page, read directly from the database file.
+
+    Raises BenchmarkError when a page would have fewer than PAGE_SIZE rows, because then
+    the targets would be compared on a short page.
+    """
+    expected: dict[str, list[int]] = {}
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        for page, (query, parameters) in EXPECTED_ID_QUERIES.items():
+            rows = connection.execute(query, (*parameters, PAGE_SIZE)).fetchall()
+            expected[page] = [row[0] for row in rows]
+            if len(expected[page]) != PAGE_SIZE:
+                raise BenchmarkError(
+                    f"The {page} page of {database.name} has {len(expected[page])} rows; "
+                    f"the benchmark needs {PAGE_SIZE}. Pass the Chinook sample with --chinook."
+                )
+    return expected
+
+
+def measure(name: str, target: Target, expected_ids: list[int], options: RunOptions) -> LoadResult:
     """Check the target's page, warm the server up, then load it and return the figures.
 
     Raises BenchmarkError when the page is wrong or any measured request failed.
     """
-    check_page(name, target.url, target.headers)
+    check_page(name, target, expected_ids)
     if options.warmup > 0:
         run_load(
             options.client,
@@ -190,58 +328,79 @@ def measure(name: str, target: Target, options: RunOptions) -> LoadResult:
             "(non-2xx responses or socket errors), so its figures are not valid."
         )
     print(
-        f"{name:<10} {result.requests_per_second:>10.1f} requests/s  "
+        f"{name:<18} {result.requests_per_second:>10.1f} requests/s  "
         f"median {result.median_ms:.2f} ms  ({result.requests} requests, {result.client})",
         flush=True,
     )
     return result
 
 
-def check_page(name: str, url: str, headers: Mapping[str, str]) -> None:
-    """Raise BenchmarkError unless ``url`` returns 200 with rows 1 to 100 of InvoiceLine."""
-    rows = get_json(url, headers)
-    if not isinstance(rows, list) or len(rows) != PAGE_SIZE:
+def check_page(name: str, target: Target, expected_ids: list[int]) -> None:
+    """Raise BenchmarkError unless the target returns 200 with exactly these InvoiceLineIds."""
+    rows = get_json(target.url, target.headers)
+    if not isinstance(rows, list) or len(rows) != len(expected_ids):
         count = len(rows) if isinstance(rows, list) else type(rows).__name__
-        raise BenchmarkError(f"{name} returned {count} rows at {url}; expected {PAGE_SIZE}.")
-    ids = [row.get("InvoiceLineId") if isinstance(row, dict) else None for row in rows]
-    if ids != EXPECTED_IDS:
         raise BenchmarkError(
-            f"{name} returned other rows than InvoiceLineId 1 to {PAGE_SIZE}: first row {rows[0]}"
+            f"{name} returned {count} rows at {target.url}; expected {len(expected_ids)}."
+        )
+    ids = [row.get("InvoiceLineId") if isinstance(row, dict) else None for row in rows]
+    if ids != expected_ids:
+        raise BenchmarkError(
+            f"{name} returned other rows than InvoiceLineId {expected_ids[0]} to "
+            f"{expected_ids[-1]} in order: first row {rows[0]}, InvoiceLineIds {ids[:5]}..."
         )
 
 
 @contextmanager
-def serve_bare(work_dir: Path, database: Path, options: RunOptions) -> Iterator[Target]:
+def serve_bare(
+    work_dir: Path, database: Path, options: RunOptions, pages: frozenset[str]
+) -> Iterator[Served]:
     port = free_port()
-    url = f"http://{HOST}:{port}/invoice-lines"
+    base_url = f"http://{HOST}:{port}"
     command = uvicorn_command("bare_app:create_app", port, options.workers)
     env = {**os.environ, "BENCH_DATABASE": str(database)}
     with ServerProcess("bare", command, env=env, log_path=work_dir / "bare.log") as server:
-        server.wait_until_ready(url)
-        yield Target(url, {})
+        server.wait_until_ready(base_url + BARE_PATHS[ENTITY_PAGE])
+        yield Served({page: Target(base_url + BARE_PATHS[page], {}) for page in pages})
 
 
 @contextmanager
-def serve_datasette(work_dir: Path, database: Path, options: RunOptions) -> Iterator[Target]:
+def serve_datasette(
+    work_dir: Path, database: Path, options: RunOptions, pages: frozenset[str]
+) -> Iterator[Served]:
     port = free_port()
-    url = f"http://{HOST}:{port}{DATASETTE_PATH}"
+    base_url = f"http://{HOST}:{port}"
     command = uvicorn_command("datasette_app:create_app", port, options.workers)
     env = {**os.environ, "BENCH_DATABASE": str(database)}
     with ServerProcess(
         "datasette", command, env=env, log_path=work_dir / "datasette.log"
     ) as server:
-        server.wait_until_ready(url)
-        yield Target(url, {})
+        server.wait_until_ready(base_url + DATASETTE_PATHS[ENTITY_PAGE])
+        yield Served({page: Target(base_url + DATASETTE_PATHS[page], {}) for page in pages})
 
 
 @contextmanager
-def serve_listdock(work_dir: Path, database: Path, options: RunOptions) -> Iterator[Target]:
-    """Set listdock up with the CLI, serve it and find the InvoiceLine list.
+def serve_listdock(
+    work_dir: Path, database: Path, options: RunOptions, pages: frozenset[str]
+) -> Iterator[Served]:
+    """Set listdock up with the CLI, create the named endpoint if needed, and serve it.
 
-    Raises ListdockUnavailableError when the CLI is missing or one of its commands fails,
-    and BenchmarkError when the server runs but the list cannot be found.
+    Raises ListdockUnavailableError when the CLI is missing or one of its set-up commands
+    fails, and BenchmarkError when the server runs but the list cannot be found. When only
+    `listdock endpoint create` fails, the endpoint page is reported unavailable and the
+    entity page is still measured.
     """
     instance = set_up_listdock(work_dir / "listdock-data", database, "Chinook", LISTDOCK_SETTINGS)
+    unavailable: dict[str, str] = {}
+    if FILTERED_PAGE in pages:
+        try:
+            create_endpoint(instance.command, instance.env, database)
+        except ListdockUnavailableError as error:
+            unavailable[FILTERED_PAGE] = str(error)
+    if pages <= unavailable.keys():
+        yield Served({}, unavailable)
+        return
+
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     headers = {"Authorization": f"Bearer {instance.token}"}
@@ -249,32 +408,80 @@ def serve_listdock(work_dir: Path, database: Path, options: RunOptions) -> Itera
     log_path = work_dir / "listdock.log"
     with ServerProcess("listdock", command, env=instance.env, log_path=log_path) as server:
         server.wait_until_ready(f"{base_url}/api/v2/entity", headers)
-        entity_id = instance.find_entity_id(base_url, "InvoiceLine")
-        yield Target(base_url + LISTDOCK_PATH.format(entity_id=entity_id, size=PAGE_SIZE), headers)
+        targets: dict[str, Target] = {}
+        if ENTITY_PAGE in pages:
+            entity_id = instance.find_entity_id(base_url, "InvoiceLine")
+            path = LISTDOCK_PATH.format(entity_id=entity_id, size=PAGE_SIZE)
+            targets[ENTITY_PAGE] = Target(base_url + path, headers)
+        if FILTERED_PAGE in pages and FILTERED_PAGE not in unavailable:
+            targets[FILTERED_PAGE] = Target(base_url + ENDPOINT_PATH, headers)
+        yield Served(targets, unavailable)
+
+
+def create_endpoint(command: tuple[str, ...], env: Mapping[str, str], database: Path) -> None:
+    """Create the InvoiceLinesFrom endpoint with `listdock endpoint create`.
+
+    `listdock connector add sqlite FILE` names the connector's only company after the file
+    name without its suffix, so the company is ``database.stem``.
+    """
+    run_cli(
+        command,
+        env,
+        [
+            "endpoint",
+            "create",
+            ENDPOINT_NAME,
+            "--list",
+            "InvoiceLine",
+            "--company",
+            database.stem,
+            "--param",
+            ENDPOINT_PARAMETER,
+            "--max-records",
+            str(PAGE_SIZE),
+        ],
+        label="endpoint create",
+    )
 
 
 def print_summary(results: Mapping[str, LoadResult | None]) -> None:
     print()
-    print(f"{'target':<10} {'requests/s':>11} {'median ms':>10} {'requests':>9}  client")
+    print(f"{'target':<18} {'requests/s':>11} {'median ms':>10} {'requests':>9}  client")
     for name, result in results.items():
         if result is None:
-            print(f"{name:<10} {'not measured':>11}")
+            print(f"{name:<18} {'not measured':>11}")
             continue
         print(
-            f"{name:<10} {result.requests_per_second:>11.1f} {result.median_ms:>10.2f} "
+            f"{name:<18} {result.requests_per_second:>11.1f} {result.median_ms:>10.2f} "
             f"{result.requests:>9}  {result.client}"
         )
 
-    listdock = results.get("listdock")
-    for baseline, goal in GOALS.items():
-        other = results.get(baseline)
-        label = f"listdock/{baseline}"
-        if listdock is None or other is None:
-            print(f"{label:<19} n/a (goal >= {goal})")
+    print()
+    computed = ratios(results)
+    for ratio in RATIOS:
+        # Print only the ratios whose two targets were chosen with --targets.
+        if ratio.listdock not in results or ratio.baseline not in results:
             continue
-        ratio = listdock.requests_per_second / other.requests_per_second
-        verdict = "met" if ratio >= goal else "missed"
-        print(f"{label:<19} {ratio:.2f} (goal >= {goal}, {verdict})")
+        label = f"{ratio.label} ({ratio.listdock}/{ratio.baseline})"
+        value = computed.get(ratio.label)
+        if value is None:
+            print(f"{label:<57} n/a (goal >= {ratio.goal})")
+            continue
+        verdict = "met" if value >= ratio.goal else "missed"
+        print(f"{label:<57} {value:.2f} (goal >= {ratio.goal}, {verdict})")
+
+
+def ratios(results: Mapping[str, LoadResult | None]) -> dict[str, float | None]:
+    """Return each ratio of RATIOS by label, or None when either target was not measured."""
+    computed: dict[str, float | None] = {}
+    for ratio in RATIOS:
+        listdock = results.get(ratio.listdock)
+        baseline = results.get(ratio.baseline)
+        if listdock is None or baseline is None:
+            computed[ratio.label] = None
+            continue
+        computed[ratio.label] = listdock.requests_per_second / baseline.requests_per_second
+    return computed
 
 
 if __name__ == "__main__":
