@@ -64,7 +64,13 @@ from listdock.web import embed as embed_pages
 from listdock.web.errors import install_web_error_handlers
 from listdock.web.pages import admin as admin_pages
 from listdock.web.pages import auth as auth_pages
-from listdock.web.pages import developer_endpoints, security_teams, security_tokens, security_users
+from listdock.web.pages import (
+    developer_endpoints,
+    developer_widgets,
+    security_teams,
+    security_tokens,
+    security_users,
+)
 from listdock.web.pages import home as home_pages
 from listdock.web.pages import lists as list_pages
 from listdock.web.render import PageRenderer, build_environment
@@ -244,7 +250,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for page_module in (
         auth_pages, home_pages, list_pages, security_users, security_tokens, security_teams,
-        admin_pages, developer_endpoints,
+        admin_pages, developer_endpoints, developer_widgets,
     ):  # fmt: skip
         app.include_router(page_module.router)
     app.include_router(embed_pages.router)

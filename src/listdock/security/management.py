@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from listdock.errors import PermissionDeniedError
 from listdock.security.policy import Access, load_access
+from listdock.security.roles import DEVELOP
 
 
 def require_security_manager(access: Access) -> None:
@@ -33,3 +34,14 @@ def require_can_manage(session: Session, access: Access, target_id: str) -> None
         raise PermissionDeniedError(
             "Only an Administrator can manage an Administrator", code="cannot_manage"
         )
+
+
+def require_may_create_widget_token(session: Session, access: Access, owner_id: str) -> None:
+    """Raise PermissionDeniedError unless ``access`` may make a widget token for ``owner_id``.
+
+    A Developer may make one for itself; a token for anyone else needs the right to manage
+    that principal (SecurityManager or Administrator).
+    """
+    if owner_id == access.principal_id and access.has(DEVELOP):
+        return
+    require_can_manage(session, access, owner_id)

@@ -40,6 +40,8 @@ NOTICES = {
     "favorite_saved": "Favorite saved.",
     "endpoint_saved": "Endpoint saved.",
     "endpoint_deleted": "Endpoint deleted.",
+    "widget_saved": "Widget saved.",
+    "widget_deleted": "Widget deleted and its tokens revoked.",
 }
 
 
