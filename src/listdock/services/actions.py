@@ -508,6 +508,8 @@ class ActionService:
                     max_records=1,
                 ),
             )
+            # NOTE: a list action reads every matching key into memory and updates row by row,
+            # so very large lists make one long transaction; no upper bound is enforced yet.
             query = replace(prepared.query, limit=None)
             return [tuple(row) for row in connection.execute(build_select(query, dialect))]
 

@@ -74,7 +74,7 @@ class EmbedCaller:
 
 @dataclass(frozen=True)
 class ViewState:
-    """What the page asks for: paging, sorting and a search in one field."""
+    """The paging, sorting and one-field search of one request."""
 
     skip: int = 0
     sort: str | None = None

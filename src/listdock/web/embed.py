@@ -183,10 +183,17 @@ def error_sentence(error: ListdockError, status: int) -> str:
     return f"{error.message.rstrip('.')}. {advice}"
 
 
+def log_error(error: ListdockError, status: int) -> None:
+    """Log a refused or failed embed request by its code; messages may quote request values."""
+    if status >= 500:
+        logger.warning("Embed request failed with %d (%s)", status, error.code)
+    else:
+        logger.info("Embed request rejected with %d (%s)", status, error.code)
+
+
 def error_page(error: ListdockError, origins: list[str]) -> HTMLResponse:
     status = status_for(error)
-    if status >= 500:
-        logger.warning("Embed request failed: %s (%s)", error.message, error.code)
+    log_error(error, status)
     template = TEMPLATES.get_template("embed/error.html")
     html = template.render(message=error_sentence(error, status), status=status)
     return HTMLResponse(html, status_code=status, headers=security_headers(origins))
@@ -194,8 +201,7 @@ def error_page(error: ListdockError, origins: list[str]) -> HTMLResponse:
 
 def error_json(error: ListdockError, origins: list[str]) -> JSONResponse:
     status = status_for(error)
-    if status >= 500:
-        logger.warning("Embed request failed: %s (%s)", error.message, error.code)
+    log_error(error, status)
     headers = security_headers(origins)
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after)
