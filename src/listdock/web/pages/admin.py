@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from listdock.connectors.engines import ConnectionSettings
-from listdock.domain.models import Connector, Entity, EntityField
+from listdock.domain.models import (
+    Action,
+    AuditEvent,
+    Connector,
+    Endpoint,
+    Entity,
+    EntityField,
+    Principal,
+    Role,
+    Team,
+    Token,
+    Widget,
+)
 from listdock.errors import InvalidInputError, ListdockError, NotFoundError, PermissionDeniedError
 from listdock.security.management import require_security_manager
 from listdock.security.roles import ADD_CONNECTORS, MANAGE_ACCOUNT
@@ -88,12 +101,48 @@ def save_account(
     return redirect("/account", "account_saved")
 
 
+# The kinds of object an audit event's Target names, as "<kind>:<id>".
+AUDIT_TARGET_MODELS: dict[str, Any] = {
+    "principal": Principal,
+    "team": Team,
+    "role": Role,
+    "connector": Connector,
+    "widget": Widget,
+    "endpoint": Endpoint,
+    "action": Action,
+}
+
+
+def audit_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """Return the current names of the users, tokens and targets that ``events`` refer to.
+
+    Objects deleted since the event are missing from the result, so the page shows their id.
+    """
+    ids_by_model: dict[Any, set[str]] = {Principal: set(), Token: set()}
+    for event in events:
+        if event.actor_id:
+            ids_by_model[Principal].add(event.actor_id)
+        if event.token_id:
+            ids_by_model[Token].add(event.token_id)
+        kind, _, target_id = (event.target or "").partition(":")
+        model = AUDIT_TARGET_MODELS.get(kind)
+        if model is not None and target_id:
+            ids_by_model.setdefault(model, set()).add(target_id)
+    names: dict[str, str] = {}
+    for model, ids in ids_by_model.items():
+        if ids:
+            rows = session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            names.update({row_id: name for row_id, name in rows})
+    return names
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
     user: UserDep,
     access: AccessDep,
     services: ServicesDep,
+    session: SessionDep,
     event: str = "",
     actor: str = "",
     token: str = "",
@@ -129,6 +178,7 @@ def audit_page(
         "pages/audit.html",
         {
             "events": events,
+            "names": audit_names(session, list(events)),
             "filters": {
                 "event": event,
                 "actor": actor,
