@@ -76,7 +76,9 @@ def add_token(
             "pages/error.html",
             {
                 "title": "The token was not created",
-                "message": f"{failure.message}. Go back, correct it and try again.",
+                "message": f"{failure.message}. Correct it on the Tokens tab and try again.",
+                "back": f"/security/users/{owner.id}?tab=tokens",
+                "back_label": "Back to the Tokens tab",
             },
             user=user,
             status_code=400,
