@@ -25,6 +25,8 @@ from listdock.web.deps import AccessDep, ServicesDep, SessionDep, UserDep
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZES = (25, 50, 100, 250)
+# Field types whose values the grid aligns to the right.
+NUMERIC_TYPES = ("integer", "decimal", "float")
 
 
 def _int(value: str | None, default: int) -> int:
@@ -147,6 +149,7 @@ def list_page(
             "total": total,
             "state": state,
             "page_sizes": PAGE_SIZES,
+            "numeric_types": NUMERIC_TYPES,
             "state_url": lambda **changes: state_url(request.url.path, state, **changes),
             "export_url": lambda fmt: state_url(
                 f"{request.url.path}/export", state, (("format", fmt),), skip=0
