@@ -6,8 +6,8 @@ when the server is unreachable, unless ``CI`` is set, where they fail.
 
 Migrating a store takes longer than most tests, so each session migrates one store per engine
 once: SQLite tests start from a copy of that file, and PostgreSQL tests reuse the one database
-after every table is emptied (creating a database per test costs seconds there). Passwords are hashed with cheap argon2 parameters in tests; the
-hashing code itself is unchanged.
+after every table is emptied (creating a database per test costs seconds there). Passwords
+are hashed with cheap argon2 parameters in tests; the hashing code itself is unchanged.
 """
 
 from __future__ import annotations
