@@ -53,6 +53,7 @@ from listdock.services.embed import EmbedService
 from listdock.services.endpoints import EndpointService
 from listdock.services.favorites import FavoriteService
 from listdock.services.grants import GrantService
+from listdock.services.list_metadata import install_change_stamps
 from listdock.services.principals import PrincipalService, ensure_built_in_roles
 from listdock.services.relationships import RelationshipService
 from listdock.services.roles import RoleService
@@ -134,6 +135,7 @@ def build_services(
     if migrate:
         upgrade_store(engine)
     sessions = create_session_factory(engine)
+    install_change_stamps(sessions)
     audit = AuditLog(sessions, clock)
     usage = UsageRecorder(sessions, settings.last_used_flush_seconds)
     source_engines = EnginePool()

@@ -30,6 +30,7 @@ from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import InvalidInputError, NotFoundError
 from listdock.security.policy import Access
 from listdock.services.connectors import ConnectorService
+from listdock.services.list_metadata import ListMetadataCache
 
 if TYPE_CHECKING:
     from listdock.services.custom_lists import CustomListService
@@ -131,8 +132,10 @@ class DataService:
         default_max_records: int,
         max_records_limit: int,
         custom_lists: CustomListService | None = None,
+        metadata: ListMetadataCache | None = None,
     ) -> None:
         self._connectors = connectors
+        self._metadata = metadata or ListMetadataCache()
         self._default_max_records = default_max_records
         self._max_records_limit = max_records_limit
         self._custom_lists = custom_lists
@@ -193,10 +196,10 @@ class DataService:
         if request.skip < 0 or request.skip > MAX_SKIP:
             raise InvalidInputError("skip must be a non-negative integer", code="invalid_skip")
 
-        entity = self.load_entity(session, request.entity_id)
+        metadata = self._metadata.get(session, request.entity_id)
+        entity, connector = metadata.entity, metadata.connector
         if access is not None and not access.sees_list(entity.connector_id, entity.id):
             raise NotFoundError("List not found", code="entity_not_found")
-        connector = self._connectors.get(session, entity.connector_id)
         company = self.resolve_company(session, connector, request.company_id)
         if access is not None:
             access.require_list_data(entity.connector_id, entity.id, company.id)

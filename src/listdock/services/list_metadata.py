@@ -1,0 +1,112 @@
+"""A per-process cache of list metadata (a list's fields, its connector and companies).
+
+Reading a list's metadata through the ORM costs several queries per data request. The cache
+keeps a read-only snapshot per list and checks it against a stamp on every use: one small
+query returns the list's and its connector's ``modified`` times and the number of companies.
+Any change made through the ORM to a field or a company moves those times forward
+(``stamp_list_changes``), so the next request in every process reloads the snapshot; nothing
+that decides access is cached here.
+
+Snapshots are detached ORM objects: callers may read them but must never change them or add
+them to a session.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from listdock.domain.models import Company, Connector, Entity, EntityField
+from listdock.errors import NotFoundError
+
+logger = logging.getLogger(__name__)
+
+MAX_ENTRIES = 2048
+
+
+@dataclass(frozen=True)
+class ListMetadata:
+    """A list with its fields, and its connector with its companies, as read at ``stamp``."""
+
+    entity: Entity
+    connector: Connector
+    stamp: tuple[Any, ...]
+
+
+class ListMetadataCache:
+    """Thread-safe snapshots of list metadata, validated against the store on every use."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._max_entries = max_entries
+        self._entries: dict[str, ListMetadata] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, entity_id: str) -> ListMetadata:
+        """Return the current metadata; raises NotFoundError for an unknown or vanished list."""
+        company_count = (
+            select(func.count(Company.id))
+            .where(Company.connector_id == Entity.connector_id)
+            .scalar_subquery()
+        )
+        row = session.execute(
+            select(Entity.modified, Entity.missing, Connector.modified, company_count)
+            .join(Connector, Connector.id == Entity.connector_id)
+            .where(Entity.id == entity_id)
+        ).first()
+        if row is None or row[1]:
+            raise NotFoundError("List not found", code="entity_not_found")
+        stamp = tuple(row)
+
+        cached = self._entries.get(entity_id)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+
+        entity = session.get(
+            Entity, entity_id, options=[selectinload(Entity.fields)], populate_existing=True
+        )
+        if entity is None:
+            raise NotFoundError("List not found", code="entity_not_found")
+        connector = session.get(
+            Connector,
+            entity.connector_id,
+            options=[selectinload(Connector.companies)],
+            populate_existing=True,
+        )
+        if connector is None:
+            raise NotFoundError("List not found", code="entity_not_found")
+        session.expunge(entity)
+        session.expunge(connector)
+        metadata = ListMetadata(entity=entity, connector=connector, stamp=stamp)
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[entity_id] = metadata
+        return metadata
+
+
+def stamp_list_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Move a list's or connector's ``modified`` forward when its fields or companies change.
+
+    Runs before every flush of the store's sessions (see ``install_change_stamps``).
+    """
+    now = datetime.now(UTC)
+    for instance in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(instance, EntityField) and instance.entity_id:
+            entity = session.get(Entity, instance.entity_id)
+            if entity is not None and entity not in session.deleted:
+                entity.modified = now
+        elif isinstance(instance, Company) and instance.connector_id:
+            connector = session.get(Connector, instance.connector_id)
+            if connector is not None and connector not in session.deleted:
+                connector.modified = now
+
+
+def install_change_stamps(sessions: sessionmaker[Session]) -> None:
+    """Make every session of ``sessions`` stamp list and connector changes before flushing."""
+    event.listen(sessions, "before_flush", stamp_list_changes)
