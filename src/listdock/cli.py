@@ -224,6 +224,7 @@ def demo(
     ] = None,
 ) -> None:
     """Create a demo store with a generated sample database, print a token, and serve."""
+    from listdock.demo import prepare_demo
     from listdock.demo_data import generate_demo_database
 
     base = Settings()
@@ -238,67 +239,31 @@ def demo(
     services = load_services(settings)
     try:
         with services.sessions.begin() as session:
-            value, password = _prepare_demo(services, session, sample)
+            credentials = prepare_demo(services, session, sample)
     finally:
         services.close()
 
     base_url = f"http://{host}:{port}"
-    typer.echo("")
-    typer.echo(f"listdock demo is starting at {base_url}")
-    typer.echo(f"  API docs:         {base_url}/docs")
-    typer.echo(f"  Lists:            {base_url}/api/v2/entity")
-    if password is not None:
-        typer.echo(f"  Administrator:    {DEMO_ADMIN_EMAIL} / {password} (shown once)")
-    typer.echo(f"  Token (shown once; keep it): {value}")
-    typer.echo(f'  Try: curl -H "Authorization: Bearer {value}" {base_url}/api/v2/entity')
-    typer.echo("")
+    lines = [
+        "",
+        f"listdock demo is starting at {base_url} (stop it with Ctrl+C).",
+        "These values are shown once; a new run of `listdock demo` makes new ones.",
+        "",
+        f"  Web app:        {base_url}/login",
+        f"                  {credentials.admin_email} / {credentials.admin_password}",
+        f"  API docs:       {base_url}/docs",
+        f"  API token:      {credentials.api_token}",
+        f'  Lists:          curl -H "Authorization: Bearer {credentials.api_token}" '
+        f"{base_url}/api/v2/entity",
+        f'  Named endpoint: curl -H "Authorization: Bearer {credentials.api_token}" '
+        f'"{base_url}/api/v2/favorite/{credentials.endpoint_name}?customer=1"',
+        "  Widget (read-only token, customer 1):",
+        f"                  {base_url}/embed/{credentials.embed_id}"
+        f"?token={credentials.widget_token}&customer=1",
+        "",
+    ]
+    typer.echo("\n".join(lines))
     run_server(settings, host, port, 1)
-
-
-DEMO_ADMIN_EMAIL = "admin@demo.listdock.local"
-
-
-def _prepare_demo(services: Services, session: Any, sample: Path) -> tuple[str, str | None]:
-    """Create the demo administrator and connector when missing, and a new demo token.
-
-    Returns the token value and the administrator's password when it was just created.
-    """
-    import secrets
-
-    from listdock.errors import NotFoundError
-
-    password: str | None = None
-    try:
-        admin = services.principals.find_by_login(session, DEMO_ADMIN_EMAIL)
-    except NotFoundError:
-        password = secrets.token_urlsafe(12)
-        admin = services.principals.create_user(
-            session,
-            name="Demo Administrator",
-            email=DEMO_ADMIN_EMAIL,
-            password=password,
-            actor_id=None,
-        )
-        services.principals.assign_system_roles(session, admin, ["Administrator"], actor_id=None)
-
-    if not services.connectors.list_all(session):
-        services.connectors.create(
-            session,
-            ConnectorSpec(
-                name="Orders",
-                type="sqlite",
-                settings=ConnectionSettings(),
-                companies=(CompanySpec(name="Demo Company", database_name=str(sample)),),
-            ),
-            actor_id=admin.id,
-        )
-
-    existing = {token.name for token in services.tokens.list_for_principal(session, admin.id)}
-    number = 1
-    while f"demo token {number}" in existing:
-        number += 1
-    issued = services.tokens.create(session, admin, f"demo token {number}", created_by=admin.id)
-    return issued.value, password
 
 
 def _register_subcommands() -> None:
