@@ -61,8 +61,13 @@ def user_errors(command: CommandT) -> CommandT:
 
 
 def configure_logging(settings: Settings) -> None:
+    """Log to standard error; one-shot commands show only warnings unless the level is set."""
+    level = settings.log_level.upper()
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if "LISTDOCK_LOG_LEVEL" not in os.environ and command not in ("serve", "demo"):
+        level = "WARNING"
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
