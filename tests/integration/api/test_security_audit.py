@@ -283,6 +283,13 @@ def test_limit_pages_events(client: TestClient, admin: Login, robot: Caller) -> 
     assert first != second
 
 
+@pytest.mark.parametrize("skip", ["-1", "9223372036854775808", "many"])
+def test_bad_skip_422(client: TestClient, admin: Login, skip: str) -> None:
+    response = client.get(f"{API}/audit", params={"skip": skip}, headers=admin.headers)
+
+    assert response.status_code == 422
+
+
 @pytest.mark.parametrize("roles", [(), ("ApiReader",), ("Developer",)], ids=str)
 def test_audit_needs_security_manager(
     client: TestClient, services: Services, roles: tuple[str, ...]

@@ -13,6 +13,9 @@ from listdock.services.audit import AuditFilter
 
 router = APIRouter(tags=["audit"])
 
+# The largest 32-bit signed integer: a larger offset overflows PostgreSQL's OFFSET parameter.
+MAX_SKIP = 2**31 - 1
+
 
 @router.get("/audit", response_model=list[AuditEventOut], responses={403: {"model": ErrorOut}})
 def list_audit_events(
@@ -23,7 +26,7 @@ def list_audit_events(
     actor: str | None = None,
     token: str | None = Query(default=None, alias="tokenId"),
     event: str | None = None,
-    skip: int = Query(default=0, ge=0),
+    skip: int = Query(default=0, ge=0, le=MAX_SKIP),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[AuditEventOut]:
     """Return audit events, newest first, filtered by time, actor, token id and event name."""
