@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,15 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 START_TIMEOUT = 30.0
+
+
+def screenshot_directory() -> Path:
+    """Return where screenshots go: ``docs/screenshots`` when ``LISTDOCK_UPDATE_SCREENSHOTS``
+    is ``1``, else a temporary folder, so an ordinary test run leaves the repository unchanged.
+    """
+    if os.environ.get("LISTDOCK_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return Path(tempfile.mkdtemp(prefix="listdock-screenshots-"))
 
 
 def free_port() -> int:

@@ -4,7 +4,8 @@ A real ``listdock serve`` runs on a free loopback port with a store created by `
 and Chinook added by ``listdock connector add``. Every object is created through the pages:
 an API user with its first token, a user token, a widget with an action and two widget tokens,
 roles and a connector grant, and a named endpoint. Each token is then used with plain HTTP
-requests. The screenshots in ``docs/screenshots`` come from ``test_screenshot_main_pages``.
+requests. With ``LISTDOCK_UPDATE_SCREENSHOTS=1`` the screenshots in ``docs/screenshots`` are
+rewritten.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import START_TIMEOUT, free_port
+from .conftest import START_TIMEOUT, free_port, screenshot_directory
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_directory()
 ADMIN_EMAIL = "ada@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 TOKEN_PATTERN = re.compile(r"^ldk_[0-9A-Za-z]{36}$")

@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-from .conftest import ListdockServer
+from .conftest import ListdockServer, screenshot_directory
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_directory()
 
 
 @pytest.fixture(scope="module")
