@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from listdock.domain.models import (
@@ -172,60 +172,70 @@ class Access:
         return grant is not None and relationship_id in grant.details
 
 
-def load_access(session: Session, principal_id: str) -> Access:
-    """Return the effective rights of ``principal_id`` as stored now (three to four queries)."""
-    team_ids = set(
-        session.scalars(select(TeamMember.team_id).where(TeamMember.principal_id == principal_id))
+def _access_statements() -> dict[str, Any]:
+    """Build the statements of ``load_access`` once; each takes the bound ``principal_id``."""
+    principal: BindParameter[str] = bindparam("principal_id")
+    member_of = select(TeamMember.team_id).where(TeamMember.principal_id == principal)
+    # Every role with a flag telling whether the principal holds it directly or through a
+    # team: the roles table is small, and one query also gives the connector roles.
+    assigned = union_all(
+        select(PrincipalRole.role_id).where(PrincipalRole.principal_id == principal),
+        select(TeamRole.role_id).where(TeamRole.team_id.in_(member_of)),
     )
+    return {
+        "teams": select(TeamMember.team_id).where(TeamMember.principal_id == principal),
+        "roles": select(
+            Role.name, Role.scope, Role.permissions, Role.id.in_(assigned).label("held")
+        ),
+        "grants": select(
+            ConnectorGrant.connector_id,
+            ConnectorGrant.roles,
+            ConnectorGrant.companies,
+            ConnectorGrant.lists,
+            ConnectorGrant.details,
+            ConnectorGrant.actions,
+        ).where(
+            or_(ConnectorGrant.principal_id == principal, ConnectorGrant.team_id.in_(member_of))
+        ),
+        "created": select(Connector.id).where(Connector.created_by == principal),
+    }
 
-    direct_roles = (
-        select(Role.name, Role.scope, Role.permissions)
-        .join(PrincipalRole, PrincipalRole.role_id == Role.id)
-        .where(PrincipalRole.principal_id == principal_id)
-    )
-    team_roles = (
-        select(Role.name, Role.scope, Role.permissions)
-        .join(TeamRole, TeamRole.role_id == Role.id)
-        .where(TeamRole.team_id.in_(team_ids))
-    )
-    role_rows = list(session.execute(direct_roles))
-    if team_ids:
-        role_rows.extend(session.execute(team_roles))
+
+# Built once: constructing SQLAlchemy statements costs more than running these small queries.
+_STATEMENTS = _access_statements()
+
+
+def load_access(session: Session, principal_id: str) -> Access:
+    """Return the effective rights of ``principal_id`` as stored now (three or four queries)."""
+    parameters = {"principal_id": principal_id}
+    team_ids = set(session.scalars(_STATEMENTS["teams"], parameters))
+
     system_roles: set[str] = set()
     system_permissions: set[str] = set()
-    for name, scope, permissions in role_rows:
-        if scope == "system":
+    connector_roles: dict[str, set[str]] = {}
+    for name, scope, permissions, held in session.execute(_STATEMENTS["roles"], parameters):
+        if scope == "connector":
+            connector_roles[name] = set(permissions or [])
+        elif held:
             system_roles.add(name)
             system_permissions.update(permissions or [])
 
-    grant_filter = ConnectorGrant.principal_id == principal_id
-    if team_ids:
-        grant_filter = or_(grant_filter, ConnectorGrant.team_id.in_(team_ids))
-    grants = list(session.scalars(select(ConnectorGrant).where(grant_filter)))
-    connector_roles = {}
-    if any(grant.roles for grant in grants):
-        connector_roles = {
-            name: set(permissions or [])
-            for name, permissions in session.execute(
-                select(Role.name, Role.permissions).where(Role.scope == "connector")
-            )
-        }
     connectors: dict[str, ConnectorAccess] = {}
-    for grant in grants:
-        access = connectors.setdefault(grant.connector_id, ConnectorAccess())
-        for role_name in grant.roles or []:
+    grant_rows = session.execute(_STATEMENTS["grants"], parameters)
+    for connector_id, role_names, companies, lists, details, actions in grant_rows:
+        access = connectors.setdefault(connector_id, ConnectorAccess())
+        for role_name in role_names or []:
             access.role_names.add(role_name)
             access.permissions.update(connector_roles.get(role_name, set()))
-        access.companies.add(grant.companies)
-        access.lists.add(grant.lists)
-        access.details.add(grant.details)
-        access.actions.add(grant.actions)
+        access.companies.add(companies)
+        access.lists.add(lists)
+        access.details.add(details)
+        access.actions.add(actions)
 
     created: set[str] = set()
-    if roles.ADD_CONNECTORS in system_permissions:
-        created = set(
-            session.scalars(select(Connector.id).where(Connector.created_by == principal_id))
-        )
+    # Administrators administer every connector already, so only Contributors need the query.
+    if roles.ADD_CONNECTORS in system_permissions and "Administrator" not in system_roles:
+        created = set(session.scalars(_STATEMENTS["created"], parameters))
     return Access(
         principal_id=principal_id,
         system_roles=system_roles,

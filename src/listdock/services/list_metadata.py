@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import BindParameter, Select, bindparam, event, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from listdock.domain.models import Company, Connector, Entity, EntityField
@@ -39,6 +39,24 @@ class ListMetadata:
     stamp: tuple[Any, ...]
 
 
+def _stamp_statement() -> Select[*tuple[Any, ...]]:
+    """Build, once, the query of a list's stamp; it takes the bound ``entity_id``."""
+    company_count = (
+        select(func.count(Company.id))
+        .where(Company.connector_id == Entity.connector_id)
+        .scalar_subquery()
+    )
+    entity_id: BindParameter[str] = bindparam("entity_id")
+    return (
+        select(Entity.modified, Entity.missing, Connector.modified, company_count)
+        .join(Connector, Connector.id == Entity.connector_id)
+        .where(Entity.id == entity_id)
+    )
+
+
+_STAMP = _stamp_statement()
+
+
 class ListMetadataCache:
     """Thread-safe snapshots of list metadata, validated against the store on every use."""
 
@@ -49,16 +67,7 @@ class ListMetadataCache:
 
     def get(self, session: Session, entity_id: str) -> ListMetadata:
         """Return the current metadata; raises NotFoundError for an unknown or vanished list."""
-        company_count = (
-            select(func.count(Company.id))
-            .where(Company.connector_id == Entity.connector_id)
-            .scalar_subquery()
-        )
-        row = session.execute(
-            select(Entity.modified, Entity.missing, Connector.modified, company_count)
-            .join(Connector, Connector.id == Entity.connector_id)
-            .where(Entity.id == entity_id)
-        ).first()
+        row = session.execute(_STAMP, {"entity_id": entity_id}).first()
         if row is None or row[1]:
             raise NotFoundError("List not found", code="entity_not_found")
         stamp = tuple(row)

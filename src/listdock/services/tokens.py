@@ -13,9 +13,9 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +64,35 @@ class IssuedToken:
 
     def __repr__(self) -> str:
         return f"IssuedToken(token={self.token!r})"
+
+
+def _token_lookup() -> Select[*tuple[Any, ...]]:
+    """Build the statement that finds a token and its owner by the hash of a presented value.
+
+    Plain columns rather than ORM objects, and built once, because it runs on every request.
+    """
+    digest: BindParameter[str] = bindparam("digest")
+    return (
+        select(
+            Token.id,
+            Token.name,
+            Token.principal_id,
+            Token.widget_id,
+            Token.read_only,
+            Token.hash,
+            Token.previous_expires_at,
+            Token.status,
+            Token.expires_at,
+            Principal.kind,
+            Principal.name,
+            Principal.status,
+        )
+        .join(Principal, Principal.id == Token.principal_id)
+        .where(or_(Token.hash == digest, Token.previous_hash == digest))
+    )
+
+
+_TOKEN_LOOKUP = _token_lookup()
 
 
 class UsageRecorder:
@@ -267,40 +296,46 @@ class TokenService:
 
         now = self._clock.now()
         digest = token_values.hash_token(value, self._hashing_key)
-        statement = (
-            select(Token, Principal.kind, Principal.name, Principal.status)
-            .join(Principal, Principal.id == Token.principal_id)
-            .where(or_(Token.hash == digest, Token.previous_hash == digest))
-        )
         with self._sessions() as session:
-            row = session.execute(statement).first()
+            row = session.execute(_TOKEN_LOOKUP, {"digest": digest}).first()
         if row is None:
             self._refuse("unknown", None, None, ip)
-        token, kind, principal_name, principal_status = row
+        (
+            token_id,
+            token_name,
+            principal_id,
+            widget_id,
+            read_only,
+            current_hash,
+            previous_expires_at,
+            status,
+            expires_at,
+            kind,
+            principal_name,
+            principal_status,
+        ) = row
 
-        if token.hash != digest and (
-            token.previous_expires_at is None or token.previous_expires_at <= now
-        ):
-            self._refuse("revoked", token.id, token.principal_id, ip)
-        if token.status == "Revoked":
-            self._refuse("revoked", token.id, token.principal_id, ip)
-        if token.status == "Disabled":
-            self._refuse("disabled", token.id, token.principal_id, ip)
-        if token.expires_at is not None and token.expires_at <= now:
-            self._refuse("expired", token.id, token.principal_id, ip)
+        if current_hash != digest and (previous_expires_at is None or previous_expires_at <= now):
+            self._refuse("revoked", token_id, principal_id, ip)
+        if status == "Revoked":
+            self._refuse("revoked", token_id, principal_id, ip)
+        if status == "Disabled":
+            self._refuse("disabled", token_id, principal_id, ip)
+        if expires_at is not None and expires_at <= now:
+            self._refuse("expired", token_id, principal_id, ip)
         if principal_status != "Active":
-            self._refuse("owner_disabled", token.id, token.principal_id, ip)
+            self._refuse("owner_disabled", token_id, principal_id, ip)
 
-        self._limiter.hit_token(token.id)
-        self._usage.record(token.id, now, surface)
+        self._limiter.hit_token(token_id)
+        self._usage.record(token_id, now, surface)
         return AuthenticatedToken(
-            token_id=token.id,
-            token_name=token.name,
-            principal_id=token.principal_id,
+            token_id=token_id,
+            token_name=token_name,
+            principal_id=principal_id,
             principal_kind=kind,
             principal_name=principal_name,
-            widget_id=token.widget_id,
-            read_only=token.read_only,
+            widget_id=widget_id,
+            read_only=read_only,
         )
 
     def _refuse(
