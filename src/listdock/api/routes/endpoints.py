@@ -11,13 +11,16 @@ is matched first; endpoint names can never look like a UUID.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from listdock.api.auth import authenticate, require_not_widget_token
 from listdock.api.data_response import data_response
-from listdock.api.deps import AccessDep, ServicesDep, SessionDep
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services
 from listdock.api.routes.data import DATA_RESPONSES, parse_bool, parse_int, parse_order, query_value
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_saved import (
@@ -37,6 +40,9 @@ from listdock.services.endpoints import (
     ParameterSpec,
     is_reserved,
 )
+
+if TYPE_CHECKING:
+    from listdock.app import Services
 
 router = APIRouter(tags=["endpoints"])
 
@@ -174,15 +180,24 @@ def list_endpoint_parameters(
 # Calls -----------------------------------------------------------------------------------
 
 
-def call_endpoint(name: str, request: Request, services: ServicesDep, session: Session) -> Response:
+def call_endpoint(name: str, request: Request) -> Response:
     """Authenticate, check rights, and return the endpoint's data for the query values.
 
     Reserved query names (token, format, MaxRecords, skip, orderby, count) set the format and
-    paging; every other query value must be one of the endpoint's parameters.
+    paging; every other query value must be one of the endpoint's parameters. Runs in a worker
+    thread, in one hop, with a store session of its own.
     """
+    services = get_services(request)
     caller = authenticate(request, services.tokens, surface="endpoint")
     require_not_widget_token(caller)
-    access = load_access(session, caller.principal_id)
+    with services.sessions() as session:
+        return _call_endpoint(name, request, services, session, caller.principal_id)
+
+
+def _call_endpoint(
+    name: str, request: Request, services: Services, session: Session, principal_id: str
+) -> Response:
+    access = load_access(session, principal_id)
     access.require(READ_API, "ApiReader")
 
     endpoint = services.endpoints.find_by_name(session, name)
@@ -206,22 +221,12 @@ def call_endpoint(name: str, request: Request, services: ServicesDep, session: S
 
 
 @router.get("/favorite/{EndpointName}", responses=DATA_RESPONSES, response_class=Response)
-def call_endpoint_by_favorite_path(
-    EndpointName: str,  # noqa: N803
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-) -> Response:
+async def call_endpoint_by_favorite_path(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint (name matched case-insensitively) with its parameters."""
-    return call_endpoint(EndpointName, request, services, session)
+    return await run_in_threadpool(call_endpoint, EndpointName, request)
 
 
 @router.get("/endpoint/{EndpointName}/data", responses=DATA_RESPONSES, response_class=Response)
-def call_endpoint_data(
-    EndpointName: str,  # noqa: N803
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-) -> Response:
+async def call_endpoint_data(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint; the same as ``GET /favorite/{EndpointName}``."""
-    return call_endpoint(EndpointName, request, services, session)
+    return await run_in_threadpool(call_endpoint, EndpointName, request)
