@@ -151,6 +151,14 @@ class DataService:
             raise NotFoundError("List not found", code="entity_not_found")
         return entity
 
+    def read_only_entity(self, session: Session, entity_id: str) -> Entity:
+        """Return the list with its fields from the per-process metadata cache.
+
+        The object is shared between requests: read it, never change it. Raises NotFoundError
+        for an unknown or vanished list.
+        """
+        return self._metadata.get(session, entity_id).entity
+
     def resolve_company(
         self, session: Session, connector: Connector, company_id: str | None
     ) -> Company:

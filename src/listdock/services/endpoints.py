@@ -227,7 +227,7 @@ class EndpointService:
                 "The endpoint's list no longer exists", code="endpoint_source_missing"
             )
         try:
-            entity = self._data.load_entity(session, endpoint.entity_id)
+            entity = self._data.read_only_entity(session, endpoint.entity_id)
         except NotFoundError:
             raise NotFoundError(
                 "The endpoint's list no longer exists", code="endpoint_source_missing"

@@ -1,11 +1,12 @@
 """A per-process cache of list metadata (a list's fields, its connector and companies).
 
 Reading a list's metadata through the ORM costs several queries per data request. The cache
-keeps a read-only snapshot per list and checks it against a stamp on every use: one small
-query returns the list's and its connector's ``modified`` times and the number of companies.
-Any change made through the ORM to a field or a company moves those times forward
-(``stamp_list_changes``), so the next request in every process reloads the snapshot; nothing
-that decides access is cached here.
+keeps a read-only snapshot per list and checks it against a stamp on every use, read by two
+small queries: the list's and its connector's ``modified`` times with the number of
+companies, and every field's id, name, type and flags (hidden, default, missing). A field
+change therefore reloads the snapshot even when it was written with plain SQL; changes made
+through the ORM to a field or a company also move the ``modified`` times forward
+(``stamp_list_changes``). Nothing that decides access is cached here.
 
 Snapshots are detached ORM objects: callers may read them but must never change them or add
 them to a session.
@@ -54,7 +55,27 @@ def _stamp_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
+def _field_stamp_statement() -> Select[*tuple[Any, ...]]:
+    """Build, once, the query of a list's field flags; it takes the bound ``entity_id``."""
+    entity_id: BindParameter[str] = bindparam("entity_id")
+    return (
+        select(
+            EntityField.id,
+            EntityField.api_name,
+            EntityField.display_name,
+            EntityField.type,
+            EntityField.hidden,
+            EntityField.default_field,
+            EntityField.missing,
+            EntityField.position,
+        )
+        .where(EntityField.entity_id == entity_id)
+        .order_by(EntityField.id)
+    )
+
+
 _STAMP = _stamp_statement()
+_FIELD_STAMP = _field_stamp_statement()
 
 
 class ListMetadataCache:
@@ -67,10 +88,11 @@ class ListMetadataCache:
 
     def get(self, session: Session, entity_id: str) -> ListMetadata:
         """Return the current metadata; raises NotFoundError for an unknown or vanished list."""
-        row = session.execute(_STAMP, {"entity_id": entity_id}).first()
+        parameters = {"entity_id": entity_id}
+        row = session.execute(_STAMP, parameters).first()
         if row is None or row[1]:
             raise NotFoundError("List not found", code="entity_not_found")
-        stamp = tuple(row)
+        stamp = (*row, *(tuple(field) for field in session.execute(_FIELD_STAMP, parameters)))
 
         cached = self._entries.get(entity_id)
         if cached is not None and cached.stamp == stamp:
