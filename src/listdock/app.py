@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -111,6 +112,8 @@ class Services:
     widgets: WidgetService
     actions: ActionService
     embed: EmbedService
+    # Set when the app starts; None means the default thread pool.
+    data_threads: CapacityLimiter | None = None
 
     def __repr__(self) -> str:
         return "Services()"
@@ -225,6 +228,8 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.usage.start()
+        # The limiter belongs to the event loop, so it is made here rather than in build_services.
+        services.data_threads = CapacityLimiter(services.settings.data_threads)
         logger.info("listdock %s started", __version__)
         try:
             yield

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `listdock serve` binds to.")
     workers: int = Field(default=1, ge=1, description="Number of server processes.")
     log_level: str = Field(default="INFO", description="Log level of the server and the CLI.")
+    data_threads: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description=(
+            "Worker threads per server process for data requests; fewer threads contend less "
+            "for Python's global lock, more let slow sources overlap."
+        ),
+    )
     default_max_records: int = Field(
         default=100, ge=1, description="Rows returned by a data request that names no MaxRecords."
     )

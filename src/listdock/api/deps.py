@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -16,10 +17,22 @@ from listdock.security.policy import Access, load_access
 if TYPE_CHECKING:
     from listdock.app import Services
 
+T = TypeVar("T")
+
 
 def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def run_data_work(request: Request, function: Callable[..., T], *args: Any) -> T:
+    """Run blocking data-request work in a worker thread, in the pool sized for data requests.
+
+    Data requests are CPU-bound in Python, so a few threads serve them faster than many that
+    contend for the global interpreter lock; other routes keep the default pool.
+    """
+    limiter = get_services(request).data_threads
+    return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
 
 
 def get_session(request: Request) -> Iterator[Session]:

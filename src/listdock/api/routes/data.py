@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from listdock.api.auth import authenticate, require_not_widget_token
 from listdock.api.data_response import data_response
-from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services, run_data_work
 from listdock.api.schemas import ErrorOut, QueryIn
 from listdock.errors import InvalidInputError
 from listdock.security.policy import load_access
@@ -108,7 +107,7 @@ async def read_entity_data(EntityId: str, request: Request) -> Response:  # noqa
     """
     # The hot path of the API: everything blocking runs in one worker-thread hop instead of
     # one hop per dependency.
-    return await run_in_threadpool(_read_entity_data, EntityId, request)
+    return await run_data_work(request, _read_entity_data, EntityId, request)
 
 
 def _read_entity_data(entity_id: str, request: Request) -> Response:

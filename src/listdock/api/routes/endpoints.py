@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from listdock.api.auth import authenticate, require_not_widget_token
 from listdock.api.data_response import data_response
-from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services, run_data_work
 from listdock.api.routes.data import DATA_RESPONSES, parse_bool, parse_int, parse_order, query_value
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_saved import (
@@ -223,10 +222,10 @@ def _call_endpoint(
 @router.get("/favorite/{EndpointName}", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_by_favorite_path(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint (name matched case-insensitively) with its parameters."""
-    return await run_in_threadpool(call_endpoint, EndpointName, request)
+    return await run_data_work(request, call_endpoint, EndpointName, request)
 
 
 @router.get("/endpoint/{EndpointName}/data", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_data(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint; the same as ``GET /favorite/{EndpointName}``."""
-    return await run_in_threadpool(call_endpoint, EndpointName, request)
+    return await run_data_work(request, call_endpoint, EndpointName, request)
