@@ -41,7 +41,7 @@ WIDGET_NAME = "Customer orders"
 
 @dataclass(frozen=True)
 class DemoCredentials:
-    """What the demo prints once: the administrator's password and two token values."""
+    """The values the demo prints once: the administrator's password and two token values."""
 
     admin_email: str
     admin_password: str

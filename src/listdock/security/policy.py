@@ -55,7 +55,7 @@ class IdSet:
 
 @dataclass
 class ConnectorAccess:
-    """What a principal may do in one connector, all grants combined."""
+    """The rights of a principal in one connector, all grants combined."""
 
     role_names: set[str] = field(default_factory=set)
     permissions: set[str] = field(default_factory=set)
@@ -176,8 +176,8 @@ def _access_statements() -> dict[str, Any]:
     """Build the statements of ``load_access`` once; each takes the bound ``principal_id``."""
     principal: BindParameter[str] = bindparam("principal_id")
     member_of = select(TeamMember.team_id).where(TeamMember.principal_id == principal)
-    # Every role with a flag telling whether the principal holds it directly or through a
-    # team: the roles table is small, and one query also gives the connector roles.
+    # Every role with a flag telling whether the principal has it directly or through a
+    # team. The roles table is small, and the same query also returns the connector roles.
     assigned = union_all(
         select(PrincipalRole.role_id).where(PrincipalRole.principal_id == principal),
         select(TeamRole.role_id).where(TeamRole.team_id.in_(member_of)),
@@ -185,7 +185,7 @@ def _access_statements() -> dict[str, Any]:
     return {
         "teams": select(TeamMember.team_id).where(TeamMember.principal_id == principal),
         "roles": select(
-            Role.name, Role.scope, Role.permissions, Role.id.in_(assigned).label("held")
+            Role.name, Role.scope, Role.permissions, Role.id.in_(assigned).label("assigned")
         ),
         "grants": select(
             ConnectorGrant.connector_id,
@@ -213,10 +213,10 @@ def load_access(session: Session, principal_id: str) -> Access:
     system_roles: set[str] = set()
     system_permissions: set[str] = set()
     connector_roles: dict[str, set[str]] = {}
-    for name, scope, permissions, held in session.execute(_STATEMENTS["roles"], parameters):
+    for name, scope, permissions, assigned in session.execute(_STATEMENTS["roles"], parameters):
         if scope == "connector":
             connector_roles[name] = set(permissions or [])
-        elif held:
+        elif assigned:
             system_roles.add(name)
             system_permissions.update(permissions or [])
 

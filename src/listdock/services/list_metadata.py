@@ -1,12 +1,12 @@
 """A per-process cache of list metadata (a list's fields, its connector and companies).
 
 Reading a list's metadata through the ORM costs several queries per data request. The cache
-keeps a read-only snapshot per list and checks it against a stamp on every use, read by two
-small queries: the list's and its connector's ``modified`` times with the number of
-companies, and every field's id, name, type and flags (hidden, default, missing). A field
-change therefore reloads the snapshot even when it was written with plain SQL; changes made
-through the ORM to a field or a company also move the ``modified`` times forward
-(``stamp_list_changes``). Nothing that decides access is cached here.
+keeps a read-only snapshot per list and checks it against a stamp on every use. Two small
+queries read the stamp. The first returns the list's and its connector's ``modified`` times
+and the number of companies. The second returns every field's id, name, type and flags
+(hidden, default, missing), so a field change reloads the snapshot even when it was written
+with plain SQL. Changes made through the ORM to a field or a company also move the
+``modified`` times forward (``stamp_list_changes``). Nothing that decides access is cached.
 
 Snapshots are detached ORM objects: callers may read them but must never change them or add
 them to a session.

@@ -1,6 +1,6 @@
 """Web sign-in: password login, session cookies, CSRF tokens, and lockout after failures.
 
-The session cookie holds a random value; the store keeps only its HMAC, with the principal and
+The session cookie contains a random value; the store keeps only its HMAC, with the principal and
 a per-session CSRF token. Every request re-reads the session and its principal, so logout, a
 disabled user and a deleted user end the session at once in every process.
 """
@@ -66,9 +66,9 @@ class WebSessionService:
     def login(self, email: str, password: str, *, ip: str | None) -> str:
         """Check the credentials and return a new session cookie value.
 
-        Raises RateLimitedError after too many failures for this email or address, and
+        Raises RateLimitedError after too many failures for this email or address. Raises
         AuthenticationError for a wrong email or password, an API user (which can never log
-        in) or a disabled user; every failure is audited with its precise reason.
+        in) or a disabled user. Every failure is audited with its precise reason.
         """
         normalized = email.strip().casefold()
         for key in (f"email:{normalized}", f"ip:{ip}"):
