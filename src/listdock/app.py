@@ -69,6 +69,7 @@ from listdock.web.pages import auth as auth_pages
 from listdock.web.pages import (
     developer_endpoints,
     developer_widgets,
+    list_actions,
     security_teams,
     security_tokens,
     security_users,
@@ -257,7 +258,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for page_module in (
         auth_pages, home_pages, list_pages, security_users, security_tokens, security_teams,
-        admin_pages, developer_endpoints, developer_widgets,
+        admin_pages, developer_endpoints, developer_widgets, list_actions,
     ):  # fmt: skip
         app.include_router(page_module.router)
     app.include_router(embed_pages.router)

@@ -41,6 +41,7 @@ NOTICES = {
     "endpoint_saved": "Endpoint saved.",
     "endpoint_deleted": "Endpoint deleted.",
     "widget_saved": "Widget saved.",
+    "action_run": "The action ran on the records.",
     "widget_deleted": "Widget deleted and its tokens revoked.",
 }
 

@@ -13,12 +13,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from listdock.api.data_response import data_response
-from listdock.connectors.query import stream_rows
-from listdock.errors import InvalidInputError, PermissionDeniedError
+from listdock.connectors.query import SourceField, stream_rows
+from listdock.domain.models import Entity
+from listdock.errors import InvalidInputError, ListdockError, PermissionDeniedError
 from listdock.security import roles
+from listdock.security.policy import Access
 from listdock.services.data import DataRequest, FieldRef, OrderSpec, RestrictionSpec
 from listdock.web.deps import AccessDep, ServicesDep, SessionDep, UserDep
 
@@ -48,6 +51,7 @@ class GridState:
     search_field: str = ""
     q: str = ""
     fields: list[str] = field(default_factory=list)
+    favorite: str = ""
 
     def query_pairs(self) -> list[tuple[str, str]]:
         pairs = [
@@ -59,6 +63,7 @@ class GridState:
                 ("orderby", self.orderby),
                 ("search_field", self.search_field),
                 ("q", self.q),
+                ("favorite", self.favorite),
             )
             if value not in (None, "", 0)
         ]
@@ -81,6 +86,7 @@ def grid_request(request: Request, entity_id: str) -> tuple[DataRequest, GridSta
         search_field=params.get("search_field") or "",
         q=params.get("q") or "",
         fields=[name for name in params.getlist("fields") if name],
+        favorite=params.get("favorite") or "",
     )
     restrictions: tuple[RestrictionSpec, ...] = ()
     if state.search_field and state.q:
@@ -121,6 +127,9 @@ def list_page(
     data_request, state = grid_request(request, entity_id)
     entity = services.data.load_entity(session, entity_id)
     connector = services.connectors.get(session, entity.connector_id)
+    favorite_name = None
+    if state.favorite:
+        data_request, favorite_name = apply_favorite(services, session, access, data_request, state)
     error = None
     rows: list[tuple[Any, ...]] = []
     total = 0
@@ -136,6 +145,7 @@ def list_page(
         error = f"{failure.message}. Change the search or the chosen fields and try again."
     visible = services.data.visible_fields(entity)
     companies = [c for c in connector.companies if access.sees_company(connector.id, c.id)]
+    extras = list_extras(services, session, access, entity, prepared.fields if prepared else ())
     return services.pages.render(
         request,
         "pages/list.html",
@@ -157,9 +167,80 @@ def list_page(
             "can_csv": access.has_connector_permission(connector.id, roles.CONNECTOR_EXPORT_TEXT),
             "can_xlsx": access.has_connector_permission(connector.id, roles.CONNECTOR_EXPORT_EXCEL),
             "error": error,
+            "favorite_name": favorite_name,
+            "can_share": access.has(roles.DEVELOP),
+            "teams": services.teams.list_all(session) if access.has(roles.DEVELOP) else [],
+            **extras,
         },
         user=user,
     )
+
+
+def apply_favorite(
+    services: ServicesDep,
+    session: Session,
+    access: Access,
+    data_request: DataRequest,
+    state: GridState,
+) -> tuple[DataRequest, str]:
+    """Return the request narrowed by a favorite's fields, restrictions and order.
+
+    The page's own search adds to the favorite's restrictions; its sort replaces the
+    favorite's order.
+    """
+    favorite = services.favorites.get_visible(session, access, state.favorite)
+    view = services.favorites.view(session, favorite)
+    narrowed = replace(
+        data_request,
+        fields=data_request.fields or tuple(FieldRef(f.api_name) for f in view.fields),
+        restrictions=view.restrictions + data_request.restrictions,
+        order_by=data_request.order_by or view.order_by,
+        company_id=favorite.company_id or data_request.company_id,
+    )
+    return narrowed, favorite.name
+
+
+def list_extras(
+    services: ServicesDep,
+    session: Session,
+    access: Access,
+    entity: Entity,
+    shown: tuple[SourceField, ...],
+) -> dict[str, Any]:
+    """Return the details, actions and favorites the list page offers this user."""
+    shown_names = [source.api_name for source in shown]
+    details = []
+    for relationship in services.relationships.list_for_entity(session, access, entity.id):
+        try:
+            keys = services.relationships.key_fields(session, relationship)
+        except ListdockError:
+            continue
+        from_names = [key.source.api_name for key in keys]
+        if all(name in shown_names for name in from_names):
+            positions = [shown_names.index(name) for name in from_names]
+            details.append(
+                {"relationship": relationship, "names": from_names, "positions": positions}
+            )
+
+    key_names = [f.api_name for f in services.data.visible_fields(entity) if f.primary_key]
+    key_positions = (
+        [shown_names.index(name) for name in key_names]
+        if key_names and all(name in shown_names for name in key_names)
+        else None
+    )
+    actions = [
+        action
+        for action in services.actions.list_visible(session, access, entity.id)
+        if access.runs_action(entity.connector_id, action.id)
+        and (action.scope == "list" or key_positions is not None)
+    ]
+    return {
+        "details": details,
+        "actions": actions,
+        "key_names": key_names,
+        "key_positions": key_positions,
+        "favorites": services.favorites.list_visible(session, access, entity.id),
+    }
 
 
 def list_page_redirect(request: Request, state: GridState) -> Response:
