@@ -208,12 +208,14 @@ _STATEMENTS = _access_statements()
 def load_access(session: Session, principal_id: str) -> Access:
     """Return the effective rights of ``principal_id`` as stored now (three or four queries)."""
     parameters = {"principal_id": principal_id}
-    team_ids = set(session.scalars(_STATEMENTS["teams"], parameters))
+    # Core execution on the session's connection: the ORM layer adds nothing for plain rows.
+    connection = session.connection()
+    team_ids = set(connection.execute(_STATEMENTS["teams"], parameters).scalars())
 
     system_roles: set[str] = set()
     system_permissions: set[str] = set()
     connector_roles: dict[str, set[str]] = {}
-    for name, scope, permissions, assigned in session.execute(_STATEMENTS["roles"], parameters):
+    for name, scope, permissions, assigned in connection.execute(_STATEMENTS["roles"], parameters):
         if scope == "connector":
             connector_roles[name] = set(permissions or [])
         elif assigned:
@@ -221,7 +223,7 @@ def load_access(session: Session, principal_id: str) -> Access:
             system_permissions.update(permissions or [])
 
     connectors: dict[str, ConnectorAccess] = {}
-    grant_rows = session.execute(_STATEMENTS["grants"], parameters)
+    grant_rows = connection.execute(_STATEMENTS["grants"], parameters)
     for connector_id, role_names, companies, lists, details, actions in grant_rows:
         access = connectors.setdefault(connector_id, ConnectorAccess())
         for role_name in role_names or []:
@@ -235,7 +237,7 @@ def load_access(session: Session, principal_id: str) -> Access:
     created: set[str] = set()
     # Administrators administer every connector already, so only Contributors need the query.
     if roles.ADD_CONNECTORS in system_permissions and "Administrator" not in system_roles:
-        created = set(session.scalars(_STATEMENTS["created"], parameters))
+        created = set(connection.execute(_STATEMENTS["created"], parameters).scalars())
     return Access(
         principal_id=principal_id,
         system_roles=system_roles,

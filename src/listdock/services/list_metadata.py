@@ -89,10 +89,11 @@ class ListMetadataCache:
     def get(self, session: Session, entity_id: str) -> ListMetadata:
         """Return the current metadata; raises NotFoundError for an unknown or vanished list."""
         parameters = {"entity_id": entity_id}
-        row = session.execute(_STAMP, parameters).first()
+        connection = session.connection()
+        row = connection.execute(_STAMP, parameters).first()
         if row is None or row[1]:
             raise NotFoundError("List not found", code="entity_not_found")
-        stamp = (*row, *(tuple(field) for field in session.execute(_FIELD_STAMP, parameters)))
+        stamp = (*row, *(tuple(field) for field in connection.execute(_FIELD_STAMP, parameters)))
 
         cached = self._entries.get(entity_id)
         if cached is not None and cached.stamp == stamp:

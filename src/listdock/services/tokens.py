@@ -297,7 +297,7 @@ class TokenService:
         now = self._clock.now()
         digest = token_values.hash_token(value, self._hashing_key)
         with self._sessions() as session:
-            row = session.execute(_TOKEN_LOOKUP, {"digest": digest}).first()
+            row = session.connection().execute(_TOKEN_LOOKUP, {"digest": digest}).first()
         if row is None:
             self._refuse("unknown", None, None, ip)
         (
