@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listdock.domain.models import Role
+from listdock.domain.models import ConnectorGrant, Role
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from listdock.security import roles as role_definitions
 from listdock.services.audit import AuditLog
@@ -83,6 +83,18 @@ class RoleService:
         )
         return role
 
+    def _rename_in_grants(self, session: Session, old: str, new: str | None) -> None:
+        """Replace the connector role name ``old`` in every grant by ``new`` (None removes it).
+
+        Grants name connector roles, so a renamed or deleted role must be followed there.
+        """
+        for grant in session.scalars(select(ConnectorGrant)):
+            if old in (grant.roles or []):
+                names = [name for name in grant.roles if name != old]
+                if new is not None:
+                    names.append(new)
+                grant.roles = sorted(set(names))
+
     def _require_custom(self, role: Role) -> None:
         if role.built_in:
             raise PermissionDeniedError(
@@ -101,8 +113,11 @@ class RoleService:
     ) -> Role:
         self._require_custom(role)
         if name is not None:
+            old_name = role.name
             role.name = self._checked_name(session, role.scope, name, role.id)
             role.name_normalized = role.name.casefold()
+            if role.scope == "connector" and role.name != old_name:
+                self._rename_in_grants(session, old_name, role.name)
         if permissions is not None:
             role.permissions = self._checked_permissions(role.scope, permissions)
         if description is not None:
@@ -113,7 +128,11 @@ class RoleService:
         return role
 
     def delete(self, session: Session, role: Role, *, actor_id: str | None) -> None:
+        """Delete a custom role; a connector role's name is also taken out of every grant, so
+        a role created later under the same name grants nothing by itself."""
         self._require_custom(role)
+        if role.scope == "connector":
+            self._rename_in_grants(session, role.name, None)
         target = f"role:{role.id}"
         session.delete(role)
         self._audit.record(

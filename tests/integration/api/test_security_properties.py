@@ -460,13 +460,6 @@ def test_deleted_connector_role_removes_data(
     assert error_code(after) == "entity_not_found"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "Grants store connector role names, and deleting a custom role leaves its name in "
-        "every grant, so a new role created under that name silently restores the old rights"
-    ),
-    strict=True,
-)
 def test_recreated_role_name_restores_nothing(
     client: TestClient, admin: Login, chinook: ApiConnector, viewer: Caller
 ) -> None:
