@@ -2,7 +2,7 @@
 
 Each server returns two pages, as JSON arrays of objects ordered by InvoiceLineId. The
 entity page is the first 100 rows. The filtered page is the first 100 rows with
-InvoiceLineId >= 1000, passed as a request parameter. The six targets are:
+InvoiceLineId >= 1000, passed as a request parameter. The seven targets are:
 
     bare                bench/bare_app.py: Starlette, the standard sqlite3 module, no
                         authentication; GET /invoice-lines
@@ -12,16 +12,21 @@ InvoiceLineId >= 1000, passed as a request parameter. The six targets are:
     listdock            GET /api/v2/entity/{EntityId}/data with a bearer token
     listdock-endpoint   GET /api/v2/favorite/InvoiceLinesFrom?from=1000, a named endpoint
                         created with `listdock endpoint create`, with the same token
+    listdock-apiuser    the listdock entity page with the token of an API user whose
+                        rights come through two teams: one holds a custom system role
+                        with api.read, the other a User grant on the connector
 
 Each server runs in its own process group with the same uvicorn worker count, on 127.0.0.1
 only, and is loaded by a separate client process: wrk when it is installed, else
 bench/load_client.py. Targets run one after another, so they never compete for the CPU.
 Before loading a target the script checks once that it returns 200 and the same InvoiceLineId
-list as a direct query of the database, and stops with an error otherwise. Every server it
+list as a direct query of the database, and stops with an error otherwise. The API user's
+page must also equal the administrator's page exactly. Every server it
 started is stopped when it exits, also on an error, Ctrl-C or SIGTERM.
 
     .venv/bin/python bench/data_api.py --duration 10 --workers 1 --connections 8
     .venv/bin/python bench/data_api.py --targets bare-filtered listdock-endpoint
+    .venv/bin/python bench/data_api.py --targets listdock listdock-apiuser
 """
 
 from __future__ import annotations
@@ -46,11 +51,13 @@ from servers import (
     DEFAULT_CHINOOK_PATH,
     HOST,
     BenchmarkError,
+    ListdockInstance,
     ListdockUnavailableError,
     ServerProcess,
     free_port,
     get_json,
     run_cli,
+    send_json,
     set_up_listdock,
     uvicorn_command,
 )
@@ -62,6 +69,8 @@ FIRST_FILTERED_ID = 1000
 
 ENTITY_PAGE = "entity"
 FILTERED_PAGE = "filtered"
+# The entity page requested with the API user's token instead of the administrator's.
+APIUSER_PAGE = "entity-apiuser"
 # The reference InvoiceLineId list of each page, read straight from the database file.
 EXPECTED_ID_QUERIES = {
     ENTITY_PAGE: ("SELECT InvoiceLineId FROM InvoiceLine ORDER BY InvoiceLineId LIMIT ?", ()),
@@ -93,6 +102,15 @@ ENDPOINT_PATH = (
 )
 # listdock allows 6000 requests per token per minute by default, and a load run sends more.
 LISTDOCK_SETTINGS = {"LISTDOCK_TOKEN_REQUEST_LIMIT": "100000000/minute"}
+# The custom system role that team A gives the API user, and the grant that team B gives it.
+APIUSER_ROLE = {"Name": "Data reader", "Scope": "system", "Permissions": ["api.read"]}
+APIUSER_GRANT = {
+    "Roles": ["User"],
+    "Companies": "all",
+    "Lists": "all",
+    "Details": [],
+    "Actions": [],
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,7 @@ TARGETS = {
     "datasette-filtered": TargetSpec("datasette", FILTERED_PAGE),
     "listdock": TargetSpec("listdock", ENTITY_PAGE),
     "listdock-endpoint": TargetSpec("listdock", FILTERED_PAGE),
+    "listdock-apiuser": TargetSpec("listdock", APIUSER_PAGE),
 }
 
 
@@ -129,6 +148,7 @@ RATIOS = (
     Ratio("entity/datasette", "listdock", "datasette", 1.0),
     Ratio("endpoint/bare", "listdock-endpoint", "bare-filtered", 0.5),
     Ratio("endpoint/datasette", "listdock-endpoint", "datasette-filtered", 1.0),
+    Ratio("apiuser/admin", "listdock-apiuser", "listdock", 0.9),
 )
 
 
@@ -297,6 +317,7 @@ def read_expected_ids(database: Path) -> dict[str, list[int]]:
                     f"The {page} page of {database.name} has {len(expected[page])} rows; "
                     f"the benchmark needs {PAGE_SIZE}. Pass the Chinook sample with --chinook."
                 )
+    expected[APIUSER_PAGE] = expected[ENTITY_PAGE]
     return expected
 
 
@@ -306,6 +327,14 @@ def measure(name: str, target: Target, expected_ids: list[int], options: RunOpti
     Raises BenchmarkError when the page is wrong or any measured request failed.
     """
     check_page(name, target, expected_ids)
+    return load_target(name, target, options)
+
+
+def load_target(name: str, target: Target, options: RunOptions) -> LoadResult:
+    """Load the target for the warm-up, then for the measured duration, and print the figures.
+
+    Raises BenchmarkError when any measured request failed.
+    """
     if options.warmup > 0:
         run_load(
             options.client,
@@ -415,7 +444,83 @@ def serve_listdock(
             targets[ENTITY_PAGE] = Target(base_url + path, headers)
         if FILTERED_PAGE in pages and FILTERED_PAGE not in unavailable:
             targets[FILTERED_PAGE] = Target(base_url + ENDPOINT_PATH, headers)
+        if APIUSER_PAGE in pages:
+            targets[APIUSER_PAGE] = api_user_target(instance, base_url)
         yield Served(targets, unavailable)
+
+
+def api_user_target(instance: ListdockInstance, base_url: str) -> Target:
+    """Set up the API user through the REST API and return its entity page target.
+
+    Raises BenchmarkError when a set-up request fails or the API user's page differs from
+    the administrator's.
+    """
+    admin_headers = {"Authorization": f"Bearer {instance.token}"}
+    entity_id = instance.find_entity_id(base_url, "InvoiceLine")
+    entity = get_json(f"{base_url}/api/v2/entity/{entity_id}", admin_headers)
+    token = create_api_user(base_url, admin_headers, str(entity["ConnectorId"]))
+
+    url = base_url + LISTDOCK_PATH.format(entity_id=entity_id, size=PAGE_SIZE)
+    api_user_headers = {"Authorization": f"Bearer {token}"}
+    admin_rows = get_json(url, admin_headers)
+    api_user_rows = get_json(url, api_user_headers)
+    if api_user_rows != admin_rows:
+        raise BenchmarkError(
+            f"The API user's entity page differs from the administrator's at {url}: "
+            f"{len(api_user_rows)} rows against {len(admin_rows)}, first row "
+            f"{api_user_rows[:1]} against {admin_rows[:1]}."
+        )
+    return Target(url, api_user_headers)
+
+
+def create_api_user(base_url: str, admin_headers: Mapping[str, str], connector_id: str) -> str:
+    """Create the API user, its two teams, the custom role and the grant; return its token.
+
+    Team A has the custom role APIUSER_ROLE and team B the connector grant APIUSER_GRANT.
+    The API user has no role or grant of its own, so every right comes through a team.
+    """
+    api = f"{base_url}/api/v2"
+    send_json("POST", f"{api}/role", admin_headers, APIUSER_ROLE, expected=201)
+    user = send_json(
+        "POST",
+        f"{api}/user",
+        admin_headers,
+        {"Name": "bench app", "Kind": "api", "TokenName": "bench"},
+        expected=201,
+    )
+    team_ids = []
+    for name in ("Bench readers", "Bench data"):
+        team = send_json(
+            "POST",
+            f"{api}/team",
+            admin_headers,
+            {"Name": name, "Description": "Created by bench/data_api.py"},
+            expected=201,
+        )
+        team_ids.append(str(team["TeamId"]))
+        send_json(
+            "POST",
+            f"{api}/team/{team['TeamId']}/member",
+            admin_headers,
+            {"UserId": user["UserId"]},
+            expected=201,
+        )
+    role_team, grant_team = team_ids
+    send_json(
+        "PUT",
+        f"{api}/team/{role_team}/role",
+        admin_headers,
+        {"Roles": [APIUSER_ROLE["Name"]]},
+        expected=200,
+    )
+    send_json(
+        "PUT",
+        f"{api}/team/{grant_team}/connector/{connector_id}",
+        admin_headers,
+        APIUSER_GRANT,
+        expected=200,
+    )
+    return str(user["Token"]["Value"])
 
 
 def create_endpoint(command: tuple[str, ...], env: Mapping[str, str], database: Path) -> None:

@@ -32,6 +32,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 DEFAULT_CHINOOK_PATH = PROJECT_ROOT.parent / "shared" / "data" / "chinook" / "Chinook_Sqlite.sqlite"
 HOST = "127.0.0.1"
+# The email of the administrator that set_up_listdock creates.
+ADMIN_EMAIL = "bench@example.com"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 CLI_TIMEOUT_SECONDS = 120.0
@@ -79,6 +81,34 @@ def get_json(url: str, headers: Mapping[str, str] | None = None) -> Any:
         return json.loads(body)
     except ValueError as error:
         raise BenchmarkError(f"GET {url} returned invalid JSON: {body[:300]!r}") from error
+
+
+def send_json(
+    method: str, url: str, headers: Mapping[str, str], body: Any, *, expected: int
+) -> Any:
+    """Send ``body`` as JSON and return the decoded response body.
+
+    Raises BenchmarkError unless the status is ``expected`` and the body is JSON.
+    """
+    request = urllib.request.Request(  # noqa: S310 (http on 127.0.0.1 only)
+        url,
+        data=json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30.0) as response:  # noqa: S310
+            status, raw = int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    if status != expected:
+        raise BenchmarkError(
+            f"{method} {url} returned {status}, expected {expected}: {raw[:300]!r}"
+        )
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise BenchmarkError(f"{method} {url} returned invalid JSON: {raw[:300]!r}") from error
 
 
 class ServerProcess:
@@ -252,7 +282,7 @@ def set_up_listdock(
     """
     command = find_listdock_command()
     env = {**os.environ, **settings, "LISTDOCK_DATA_DIR": str(data_dir)}
-    admin_email = "bench@example.com"
+    admin_email = ADMIN_EMAIL
     admin_password = secrets.token_urlsafe(24)
 
     run_cli(
