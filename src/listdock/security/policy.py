@@ -208,7 +208,9 @@ _STATEMENTS = _access_statements()
 def load_access(session: Session, principal_id: str) -> Access:
     """Return the effective rights of ``principal_id`` as stored now (three or four queries)."""
     parameters = {"principal_id": principal_id}
-    # Core execution on the session's connection: the ORM layer adds nothing for plain rows.
+    # Core execution on the session's connection, since the ORM layer adds nothing for plain
+    # rows. Core execution does not autoflush, so pending role or grant changes go first.
+    session.flush()
     connection = session.connection()
     team_ids = set(connection.execute(_STATEMENTS["teams"], parameters).scalars())
 

@@ -89,6 +89,7 @@ class ListMetadataCache:
     def get(self, session: Session, entity_id: str) -> ListMetadata:
         """Return the current metadata; raises NotFoundError for an unknown or vanished list."""
         parameters = {"entity_id": entity_id}
+        session.flush()  # Core execution below does not autoflush pending field changes.
         connection = session.connection()
         row = connection.execute(_STAMP, parameters).first()
         if row is None or row[1]:
