@@ -29,7 +29,7 @@ async def run_data_work(request: Request, function: Callable[..., T], *args: Any
     """Run blocking data-request work in a worker thread, in the pool sized for data requests.
 
     Data requests are CPU-bound in Python, so a few threads serve them faster than many that
-    contend for the global interpreter lock; other routes keep the default pool.
+    contend for the global interpreter lock. Other routes keep the default pool.
     """
     limiter = get_services(request).data_threads
     return await anyio.to_thread.run_sync(function, *args, limiter=limiter)
@@ -84,7 +84,7 @@ def require_can_manage(session: Session, access: Access, target_id: str) -> None
 def visible_principal(session: Session, access: Access, principal_id: str) -> Principal:
     """Return the principal if the caller may see it (itself, or anyone for SecurityManagers).
 
-    Others answer NotFoundError, exactly like a principal that does not exist.
+    Raises NotFoundError for any other principal, exactly as for one that does not exist.
     """
     principal = session.get(Principal, principal_id)
     if principal is None or not (access.is_security_manager or principal.id == access.principal_id):

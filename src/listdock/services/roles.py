@@ -128,8 +128,8 @@ class RoleService:
         return role
 
     def delete(self, session: Session, role: Role, *, actor_id: str | None) -> None:
-        """Delete a custom role; a connector role's name is also taken out of every grant, so
-        a role created later under the same name grants nothing by itself."""
+        """Delete a custom role. A connector role's name is also taken out of every grant, so a
+        role created later under the same name grants nothing by itself."""
         self._require_custom(role)
         if role.scope == "connector":
             self._rename_in_grants(session, role.name, None)

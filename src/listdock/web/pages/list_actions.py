@@ -31,6 +31,7 @@ async def run_action(
 ) -> Response:
     """Run the action named by the pressed button on the ticked records, in one transaction."""
     form = await request.form()
+
     action_id = str(form.get("action_id") or "")
     back = str(form.get("back") or f"/lists/{entity_id}")
     if not back.startswith("/lists/"):
@@ -41,11 +42,13 @@ async def run_action(
         for name, value in form.multi_items()
         if str(name).startswith("value__") and value != ""
     }
+
     action = services.actions.get_visible(session, access, action_id)
     if action.entity_id != entity_id:
         raise InvalidInputError("The action belongs to another list", code="action_not_found")
     if action.scope == "record" and not keys:
         raise InvalidInputError("Tick at least one record first", code="no_records")
+
     company = str(form.get("company") or "") or None
     services.actions.run(
         session,

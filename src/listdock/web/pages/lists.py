@@ -41,7 +41,7 @@ def _int(value: str | None, default: int) -> int:
 
 @dataclass
 class GridState:
-    """What the list page's query string asks for."""
+    """The grid settings in the list page's query string."""
 
     company: str | None = None
     skip: int = 0
