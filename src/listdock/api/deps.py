@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from listdock.api.auth import Caller, authenticate, require_not_widget_token
 from listdock.domain.models import Principal
-from listdock.errors import NotFoundError, PermissionDeniedError
+from listdock.errors import NotFoundError
 from listdock.security.policy import Access, load_access
 
 if TYPE_CHECKING:
@@ -59,26 +59,6 @@ def caller_access(caller: CallerDep, session: SessionDep) -> Access:
 
 
 AccessDep = Annotated[Access, Depends(caller_access)]
-
-
-def require_security_manager(access: Access) -> None:
-    """Raise 403 unless the caller is an Administrator or SecurityManager."""
-    if not access.is_security_manager:
-        raise PermissionDeniedError("The SecurityManager role is required", code="missing_role")
-
-
-def require_can_manage(session: Session, access: Access, target_id: str) -> None:
-    """Raise 403 unless the caller may manage the principal ``target_id``.
-
-    Administrators manage everyone; SecurityManagers manage everyone but Administrators.
-    """
-    require_security_manager(access)
-    if access.is_administrator:
-        return
-    if load_access(session, target_id).is_administrator:
-        raise PermissionDeniedError(
-            "Only an Administrator can manage an Administrator", code="cannot_manage"
-        )
 
 
 def visible_principal(session: Session, access: Access, principal_id: str) -> Principal:

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 
-from listdock.api.deps import AccessDep, ServicesDep, require_security_manager
+from listdock.api.deps import AccessDep, ServicesDep
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import AuditEventOut
+from listdock.security.management import require_security_manager
 from listdock.services.audit import AuditFilter
 
 router = APIRouter(tags=["audit"])

@@ -9,10 +9,10 @@ from listdock.api.deps import (
     CallerDep,
     ServicesDep,
     SessionDep,
-    require_security_manager,
 )
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import RoleIn, RoleOut, RolePatchIn
+from listdock.security.management import require_security_manager
 
 router = APIRouter(tags=["roles"])
 

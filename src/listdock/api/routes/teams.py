@@ -9,7 +9,6 @@ from listdock.api.deps import (
     CallerDep,
     ServicesDep,
     SessionDep,
-    require_security_manager,
     visible_principal,
 )
 from listdock.api.schemas import ErrorOut
@@ -24,6 +23,7 @@ from listdock.api.schemas_security import (
 )
 from listdock.domain.models import Team
 from listdock.errors import NotFoundError, PermissionDeniedError
+from listdock.security.management import require_security_manager
 from listdock.security.policy import Access
 
 router = APIRouter(tags=["teams"])

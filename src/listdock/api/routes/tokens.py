@@ -14,8 +14,6 @@ from listdock.api.deps import (
     CallerDep,
     ServicesDep,
     SessionDep,
-    require_can_manage,
-    require_security_manager,
 )
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import (
@@ -27,6 +25,7 @@ from listdock.api.schemas_security import (
 )
 from listdock.domain.models import Token
 from listdock.errors import NotFoundError
+from listdock.security.management import require_can_manage, require_security_manager
 from listdock.security.policy import Access
 
 router = APIRouter(tags=["tokens"])

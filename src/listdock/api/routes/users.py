@@ -9,8 +9,6 @@ from listdock.api.deps import (
     CallerDep,
     ServicesDep,
     SessionDep,
-    require_can_manage,
-    require_security_manager,
     visible_principal,
 )
 from listdock.api.schemas import ErrorOut, UserOut
@@ -26,6 +24,7 @@ from listdock.api.schemas_security import (
     UserPatchIn,
 )
 from listdock.errors import InvalidInputError, PermissionDeniedError
+from listdock.security.management import require_can_manage, require_security_manager
 
 router = APIRouter(tags=["users"])
 

@@ -20,7 +20,6 @@ from listdock.api.deps import (
     CallerDep,
     ServicesDep,
     SessionDep,
-    require_can_manage,
 )
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import NewTokenOut, TokenEnvelopeOut, TokenOut
@@ -36,7 +35,7 @@ from listdock.api.schemas_widgets import (
 )
 from listdock.domain.models import Account, EntityField, Principal, Widget
 from listdock.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from listdock.security import roles
+from listdock.security.management import require_may_create_widget_token
 from listdock.security.policy import Access
 from listdock.services.widgets import ParameterSpec, WidgetSpec
 
@@ -207,16 +206,6 @@ def list_widget_parameters(
 
 
 # Widget tokens -----------------------------------------------------------------------------
-
-
-def require_may_create_widget_token(session: Session, access: Access, owner_id: str) -> None:
-    """Raise 403 unless the caller may make a widget token for ``owner_id``.
-
-    A Developer may make one for itself; anyone else needs to be able to manage the owner.
-    """
-    if owner_id == access.principal_id and access.has(roles.DEVELOP):
-        return
-    require_can_manage(session, access, owner_id)
 
 
 def create_widget_tokens(
