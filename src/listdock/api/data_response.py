@@ -1,6 +1,6 @@
 """Turning a prepared query into an HTTP response: headers, paging links, streaming.
 
-Pages of at most ``BUFFERED_PAGE_LIMIT`` rows are read whole (one extra row tells whether a
+Pages of at most ``BUFFERED_PAGE_LIMIT`` rows are read whole (one extra row shows whether a
 next page exists) and sent as one body. Larger pages are streamed with bounded memory; a
 single-row probe query decides the ``Link`` header before the first byte is sent. In both
 cases the source is queried before the status is sent, so a source that is down gives a 502

@@ -134,7 +134,7 @@ def check_connection(
 
     Raises ``SourceConnectionError`` when the file is missing or not a database, the host is
     unreachable, the login fails or the database does not exist, and ``SourceTimeoutError``
-    when the source does not answer in time. Returns None when the source answers.
+    when the source times out. Returns None when the source answers.
     """
     if connector_type == "sqlite" and not Path(database_name).expanduser().is_file():
         raise SourceConnectionError(f"Database file not found: {database_name}")

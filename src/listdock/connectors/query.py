@@ -335,7 +335,7 @@ def _stream(
     finally:
         if not finished and engine.dialect.name == "mysql":
             # An unbuffered MySQL result must be read to its end before the connection can
-            # be reused; dropping the connection is faster when a client stops early.
+            # be reused, so dropping the connection is faster when a client stops early.
             connection.invalidate()
         connection.close()
 

@@ -249,9 +249,9 @@ class EntityField(Base):
 
 
 class ConnectorGrant(Base):
-    """What one principal or one team is granted in one connector.
+    """The rights one principal or one team is granted in one connector.
 
-    ``companies``, ``lists``, ``details`` and ``actions`` each hold ``"all"`` or a list of ids.
+    ``companies``, ``lists``, ``details`` and ``actions`` each contain ``"all"`` or a list of ids.
     """
 
     __tablename__ = "connector_grants"
@@ -317,7 +317,7 @@ class Token(Base):
 
 
 class AuditEvent(Base):
-    """A security-relevant event. Never holds a secret."""
+    """A security-relevant event. It never contains a secret."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_time", "time"),)
@@ -338,7 +338,7 @@ class AuditEvent(Base):
 class Favorite(Base):
     """A saved view of a list owned by one user: fields, restrictions, order, page size.
 
-    ``fields`` holds EntityFieldIds (empty means the list's default fields), ``restrictions``
+    ``fields`` contains EntityFieldIds (empty means the list's default fields), ``restrictions``
     ``{"EntityFieldId", "Operator", "Value"}`` objects and ``order_by``
     ``{"EntityFieldId", "Descending"}`` objects. ``entity_id`` becomes NULL when the list is
     deleted, so the favorite stays and reports that its list is gone.
@@ -507,7 +507,7 @@ class Widget(Base):
     """An embeddable view of one list or one favorite in one company.
 
     ``embed_id`` is the random public id used in embed URLs, unrelated to ``id``. ``fields``
-    holds EntityFieldIds (empty means the list's default fields), ``actions`` the ActionIds
+    contains EntityFieldIds (empty means the list's default fields), ``actions`` the ActionIds
     offered, ``allowed_origins`` the origins that may frame it (empty means the account's
     default origins, else only listdock itself). ``summary_field_id`` and ``group_by_field_id``
     are used by the ``summary`` type only. Deleting the list, favorite or company sets the

@@ -94,7 +94,7 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class RunActor:
-    """Who runs an action, for the audit event."""
+    """The principal, token and address that run an action, for the audit event."""
 
     principal_id: str
     token_id: str | None = None
@@ -147,7 +147,7 @@ class ActionService:
     def list_visible(
         self, session: Session, access: Access, entity_id: str | None = None
     ) -> list[Action]:
-        """Return the actions of the lists the caller sees, optionally of one list.
+        """Return the actions of the lists visible to the caller, optionally of one list.
 
         Raises NotFoundError when ``entity_id`` names a list the caller cannot see.
         """
@@ -508,8 +508,8 @@ class ActionService:
                     max_records=1,
                 ),
             )
-            # NOTE: a list action reads every matching key into memory and updates row by row,
-            # so very large lists make one long transaction; no upper bound is enforced yet.
+            # NOTE: a list action reads every matching key into memory and updates row by row.
+            # A very large list therefore makes one long transaction, and no limit is enforced.
             query = replace(prepared.query, limit=None)
             return [tuple(row) for row in connection.execute(build_select(query, dialect))]
 
@@ -629,7 +629,7 @@ class ActionService:
         return len(rows)
 
     def _post(self, action: Action, body: bytes) -> None:
-        """POST ``body`` to the action's URL; raises SourceError unless it answers 2xx."""
+        """POST ``body`` to the action's URL; raise SourceError unless the status is 2xx."""
         assert action.url is not None
         seconds = f"{self._webhook_timeout:g}"
         try:
@@ -642,7 +642,7 @@ class ActionService:
         except httpx.TimeoutException:
             logger.warning("Webhook of action %s timed out after %s seconds", action.id, seconds)
             raise SourceTimeoutError(
-                f"The webhook did not answer within {seconds} seconds", code="webhook_timeout"
+                f"The webhook timed out after {seconds} seconds", code="webhook_timeout"
             ) from None
         except httpx.HTTPError as error:
             logger.warning("Webhook of action %s failed: %s", action.id, type(error).__name__)
@@ -651,8 +651,8 @@ class ActionService:
             ) from None
         if not response.is_success:
             logger.warning(
-                "Webhook of action %s answered with status %d", action.id, response.status_code
+                "Webhook of action %s failed with status %d", action.id, response.status_code
             )
             raise SourceError(
-                f"The webhook answered with status {response.status_code}", code="webhook_failed"
+                f"The webhook failed with status {response.status_code}", code="webhook_failed"
             )

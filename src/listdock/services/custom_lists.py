@@ -1,7 +1,7 @@
 """Custom lists: a base list with fixed restrictions, chosen fields and user variables.
 
 A custom list is an ``Entity`` with ``type == "custom"``. Its fields are copies of the chosen
-base fields (same source column and ApiName); ``fixed_restrictions`` holds
+base fields (same source column and ApiName); ``fixed_restrictions`` contains
 ``{"EntityFieldId", "Operator", "Value"}`` or ``{"EntityFieldId", "Operator", "Variable"}``
 objects over the base list's fields, and ``variables`` holds ``{"Name", "Type", "Default"}``.
 The data service reads a custom list from its base table and always applies its fixed
@@ -92,7 +92,7 @@ class CustomListSpec:
 
 @dataclass(frozen=True)
 class CustomSource:
-    """Where a custom list's rows come from: the base table, filtered by ``restrictions``.
+    """The source of a custom list's rows: the base table, filtered by ``restrictions``.
 
     ``columns`` are the source columns still visible in the base list; the custom list's
     other fields are treated as hidden.

@@ -63,7 +63,7 @@ class OrderSpec:
 
 @dataclass(frozen=True)
 class DataRequest:
-    """What a caller asks of one list; ``fields`` empty means the list's default fields."""
+    """A request for the rows of one list; empty ``fields`` means the list's default fields."""
 
     entity_id: str
     company_id: str | None = None
@@ -189,7 +189,7 @@ class DataService:
         """Validate ``request`` and bind it to its company's engine.
 
         With ``access``, the caller must be allowed to read the list in the company (see
-        ``Access.require_list_data``); a list or company it may not see is a NotFoundError
+        ``Access.require_list_data``). A list or company it may not see is a NotFoundError
         raised before anything else about the list is checked.
         Raises NotFoundError for an unknown list or company, and InvalidInputError (or its
         InvalidValueError subclass naming the field) for unknown fields, bad operators,

@@ -163,7 +163,7 @@ class EndpointService:
         return endpoint
 
     def list_visible(self, session: Session, access: Access) -> list[Endpoint]:
-        """Return the endpoints over lists the caller sees, by name."""
+        """Return the endpoints over lists visible to the caller, by name."""
         endpoints = session.scalars(
             select(Endpoint)
             .options(selectinload(Endpoint.parameters))

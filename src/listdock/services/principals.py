@@ -42,7 +42,7 @@ def ensure_built_in_roles(session: Session) -> None:
 def unknown_role_error(session: Session, requested: list[str], found: set[str]) -> None:
     """Raise InvalidInputError naming the first requested system role that is not in ``found``.
 
-    ``found`` holds the case-folded names that matched. The message quotes the name as the
+    ``found`` contains the case-folded names that matched. The message quotes the name as the
     caller wrote it and lists the system roles that exist.
     """
     for name in requested:

@@ -2,8 +2,8 @@
 
 A foreign key from ``Invoice.CustomerId`` to ``Customer.CustomerId`` becomes the detail
 "Invoice" of the list Customer: from a customer record to its invoices. Discovery runs at
-connector creation and on every refresh; a detail with the same lists and field pairs is never
-created twice, and details whose lists or fields vanished stay (their lists are marked missing).
+connector creation and on every refresh. A detail with the same lists and field pairs is never
+created twice. Details whose lists or fields vanished stay, and their lists are marked missing.
 """
 
 from __future__ import annotations

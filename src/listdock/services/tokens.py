@@ -460,9 +460,9 @@ class TokenService:
             )
         now = self._clock.now()
         value = token_values.generate_token()
-        # The old hash is kept even without a grace period (its grace ends now), so a client
-        # still sending the old value is refused as "revoked" against this token, and the
-        # token's page shows it, rather than as an "unknown" value.
+        # The old hash is kept even without a grace period (its grace ends now). A client still
+        # sending the old value is then rejected as "revoked" against this token, which its
+        # page shows, rather than as an "unknown" value.
         token.previous_hash = token.hash
         token.previous_expires_at = now + timedelta(seconds=grace_seconds)
         token.hash = token_values.hash_token(value, self._hashing_key)

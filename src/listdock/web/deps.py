@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class LoginRequiredError(Exception):
-    """No live web session; the app answers with a redirect to the login page."""
+    """No live web session, so the app responds with a redirect to the login page."""
 
     def __init__(self, next_path: str) -> None:
         super().__init__("login required")
@@ -25,7 +25,7 @@ class LoginRequiredError(Exception):
 
 
 class CsrfError(Exception):
-    """A form post without the session's CSRF token; the app answers 403."""
+    """A form post without the session's CSRF token, so the app responds with 403."""
 
 
 def get_services(request: Request) -> Services:

@@ -4,7 +4,7 @@
 an embed session token made by ``POST /api/v2/widget/{WidgetId}/embed``, and renders a
 self-contained HTML page. Everything the page does afterwards (paging, sorting, searching,
 details, actions, exports) presents the page's embed session token in the Authorization
-header or a form field, never the long-lived token. Each answer that re-checks a session
+header or a form field, never the long-lived token. Each response that re-checks a session
 returns a renewed one in the ``X-Embed-Session`` header.
 
 Every response carries the security headers of ``security_headers``, with
@@ -91,7 +91,7 @@ ADVICE = {
     409: "Reload the page and try again.",
     429: "Wait a moment and reload the page.",
     502: "The data source failed. Try again later.",
-    504: "The data source did not answer in time. Try again later.",
+    504: "The data source timed out. Try again later.",
 }
 
 
@@ -245,7 +245,7 @@ class EmbedContext:
 
 
 def view_state(values: dict[str, str]) -> ViewState:
-    """Return the paging, sorting and search a request asks for."""
+    """Return the paging, sorting and search that a request names."""
     raw_skip = values.get("skip", "0") or "0"
     if not raw_skip.isdigit() or len(raw_skip) > 12:
         raise InvalidInputError("skip must be a non-negative integer", code="invalid_skip")
@@ -298,7 +298,7 @@ def source_widget(context: EmbedContext) -> Widget:
 
 @router.get("/embed/{EmbedId}/parameters")
 def embed_parameters(EmbedId: str, request: Request) -> Response:  # noqa: N803
-    """List the widget's parameters, so a host application knows what to pass."""
+    """List the widget's parameters, so a host application can tell which record fields to pass."""
     services = get_services(request)
     with services.sessions() as session:
         context = EmbedContext(request, session, EmbedId)
@@ -427,7 +427,7 @@ async def embed_action(EmbedId: str, ActionId: str, request: Request) -> Respons
     """Run one of the widget's actions; the body is ``{"Keys": [{…}], "Values": {…}}``.
 
     A read-only token gets 403 ``read_only_token`` whatever the method; methods other than
-    POST then answer 405.
+    POST then get 405.
     """
     body = await json_body(request) if request.method == "POST" else {}
     services = get_services(request)

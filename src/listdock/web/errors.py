@@ -21,7 +21,7 @@ TITLES = {
     409: "That conflicts with what exists",
     429: "Too many requests",
     502: "The data source failed",
-    504: "The data source did not answer in time",
+    504: "The data source timed out",
 }
 
 

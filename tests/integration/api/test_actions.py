@@ -311,7 +311,7 @@ def test_webhook_timeout_reports_failure(
 
     assert response.status_code == 504
     assert response.json() == {
-        "error": "The webhook did not answer within 0.5 seconds",
+        "error": "The webhook timed out after 0.5 seconds",
         "code": "webhook_timeout",
     }
 

@@ -1,7 +1,7 @@
 """Connector grants and what they make visible: lists, companies, fields and data.
 
-A principal sees nothing until granted. A list or company outside its grants returns 404 on
-every route, exactly like one that does not exist, and is absent from every listing.
+Nothing is visible to a principal until it is granted. A list or company outside its grants
+returns 404 on every route, exactly like one that does not exist, and is absent from every listing.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every route here is an action route, so a read-only widget token gets 403
 ``read_only_token`` on each of them whatever the HTTP method (methods a path does not serve
-answer 405 only after that check). Any other widget token gets 403 ``token_scope``.
+get 405 only after that check). Any other widget token gets 403 ``token_scope``.
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def run_action(
 
 
 def method_not_allowed(_caller: ActionCallerDep) -> JSONResponse:
-    """Answer a method an action path does not serve, after the token checks."""
+    """Return 405 for a method an action path does not serve, after the token checks."""
     return JSONResponse(
         {"error": "Method not allowed", "code": "method_not_allowed"}, status_code=405
     )

@@ -150,7 +150,7 @@ def audit_page(
     until: str = "",
     skip: int = 0,
 ) -> Response:
-    """The audit log with filters, newest first, 100 events a page."""
+    """Show the audit log with filters, newest first, 100 events a page."""
     require_security_manager(access)
 
     def when(value: str) -> datetime | None:

@@ -140,7 +140,7 @@ def add_api_user(
     add_token: Annotated[str | None, Form()] = None,
     token_name: Annotated[str, Form()] = "",
 ) -> Response:
-    """The "Add API user" dialog: a name, and optionally a first token shown once."""
+    """Create an API user from the "Add API user" dialog, with an optional token shown once."""
     require_security_manager(access)
     try:
         api_user = services.principals.create_api_user(
