@@ -511,7 +511,8 @@ class Widget(Base):
     offered, ``allowed_origins`` the origins that may frame it (empty means the account's
     default origins, else only listdock itself). ``summary_field_id`` and ``group_by_field_id``
     are used by the ``summary`` type only. Deleting the list, favorite or company sets the
-    column to NULL, so opening the widget reports the missing source.
+    column to NULL, so opening the widget reports the missing source. ``page_size`` is the
+    number of rows per embed page of a ``grid`` or ``cards`` widget (NULL: the type's default).
     """
 
     __tablename__ = "widgets"
@@ -535,6 +536,7 @@ class Widget(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     summary_field_id: Mapped[str | None] = mapped_column(String(36))
     group_by_field_id: Mapped[str | None] = mapped_column(String(36))
+    page_size: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("principals.id", ondelete="SET NULL"))
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     modified: Mapped[datetime] = mapped_column(UTCDateTime)
