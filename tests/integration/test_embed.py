@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import zlib
 from pathlib import Path
@@ -346,6 +347,51 @@ def test_session_search(world: WidgetWorld, widget: dict[str, Any], token: dict[
     response = view(world, widget["EmbedId"], session, field="InvoiceId", q="19")
 
     assert invoice_ids("<tr>" + response.text) == [196, 219]
+
+
+def next_skip(html: str) -> int | None:
+    """Return the skip of the pager's Next button, or None when the button is disabled."""
+    match = re.search(r'data-skip="(\d+)"( disabled)?>Next</button>', html)
+    assert match is not None, "the page has no Next button"
+    return None if match.group(2) else int(match.group(1))
+
+
+def test_grid_page_size_pages_through_list(world: WidgetWorld, reader: str) -> None:
+    widget = world.create_widget("Invoice", fields=["InvoiceId", "Total"], PageSize=50)
+    token = world.widget_token(widget["WidgetId"], reader)
+
+    first = world.open(widget["EmbedId"], token["Value"])
+    session = session_value(first.text)
+    skip = next_skip(first.text)
+    second = view(world, widget["EmbedId"], session, skip=skip)
+    last = view(world, widget["EmbedId"], session, skip=400)
+
+    assert first.status_code == 200, first.text
+    assert invoice_ids(first.text) == list(range(1, 51))
+    assert "<span>1–50 of 412</span>" in first.text
+    assert 'data-skip="0" disabled>Previous' in first.text
+    assert skip == 50
+    assert second.status_code == 200, second.text
+    assert invoice_ids("<tr>" + second.text) == list(range(51, 101))
+    assert next_skip(second.text) == 100
+    assert 'data-skip="0">Previous' in second.text
+    assert invoice_ids("<tr>" + last.text) == list(range(401, 413))
+    assert next_skip(last.text) is None
+
+
+def test_cards_use_page_size(world: WidgetWorld, reader: str) -> None:
+    default = world.create_widget("Invoice", Name="Default cards", Type="cards")
+    sized = world.create_widget("Invoice", Name="Five cards", Type="cards", PageSize=5)
+    default_token = world.widget_token(default["WidgetId"], reader, name="default")
+    sized_token = world.widget_token(sized["WidgetId"], reader, name="sized")
+
+    default_page = world.open(default["EmbedId"], default_token["Value"]).text
+    sized_page = world.open(sized["EmbedId"], sized_token["Value"]).text
+
+    assert default_page.count('<div class="card" data-key=') == 12
+    assert next_skip(default_page) == 12
+    assert sized_page.count('<div class="card" data-key=') == 5
+    assert next_skip(sized_page) == 5
 
 
 def test_expired_session_is_refused(

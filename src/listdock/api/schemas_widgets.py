@@ -10,8 +10,20 @@ from pydantic import BaseModel, Field
 from listdock.api.schemas import RequestBody
 from listdock.api.schemas_security import NewTokenOut
 from listdock.domain.models import Action, EntityField, Widget, WidgetParameter
+from listdock.services.widgets import (
+    DEFAULT_PAGE_SIZES,
+    MAX_PAGE_SIZE,
+    PAGED_TYPES,
+    page_size_of,
+)
 
 WidgetTypeName = Literal["grid", "single_record", "cards", "summary"]
+
+PAGE_SIZE_IN = (
+    f"Rows per embed page, 1 to {MAX_PAGE_SIZE}, for grid and cards widgets only; "
+    f"null means the type's default ({DEFAULT_PAGE_SIZES['grid']} for a grid, "
+    f"{DEFAULT_PAGE_SIZES['cards']} for cards)"
+)
 ActionTypeName = Literal["change_field", "delete", "webhook"]
 ScopeName = Literal["record", "list"]
 
@@ -38,6 +50,7 @@ class WidgetIn(RequestBody):
     Width: int | None = None
     SummaryField: str | None = Field(default=None, max_length=36)
     GroupByField: str | None = Field(default=None, max_length=36)
+    PageSize: int | None = Field(default=None, strict=True, description=PAGE_SIZE_IN)
 
 
 class WidgetPatchIn(RequestBody):
@@ -56,6 +69,7 @@ class WidgetPatchIn(RequestBody):
     Width: int | None = None
     SummaryField: str | None = Field(default=None, max_length=36)
     GroupByField: str | None = Field(default=None, max_length=36)
+    PageSize: int | None = Field(default=None, strict=True, description=PAGE_SIZE_IN)
 
 
 class WidgetParameterOut(BaseModel):
@@ -90,6 +104,12 @@ class WidgetOut(BaseModel):
     Width: int | None
     SummaryField: str | None
     GroupByField: str | None
+    PageSize: int | None = Field(
+        description=(
+            "Rows per embed page of a grid or cards widget, its own or the type's default; "
+            "null for other types"
+        )
+    )
     CreatedBy: str | None
     Created: datetime
     Modified: datetime
@@ -116,6 +136,7 @@ class WidgetOut(BaseModel):
             Width=widget.width,
             SummaryField=widget.summary_field_id,
             GroupByField=widget.group_by_field_id,
+            PageSize=page_size_of(widget) if widget.type in PAGED_TYPES else None,
             CreatedBy=widget.created_by,
             Created=widget.created,
             Modified=widget.modified,

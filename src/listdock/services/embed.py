@@ -52,11 +52,15 @@ from listdock.services.data import (
 )
 from listdock.services.relationships import RelationshipService
 from listdock.services.tokens import TokenService, UsageRecorder
-from listdock.services.widgets import RESERVED_PARAMETERS, WidgetService, WidgetSource
+from listdock.services.widgets import (
+    RESERVED_PARAMETERS,
+    WidgetService,
+    WidgetSource,
+    page_size_of,
+)
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZES = {"grid": 25, "cards": 12, "single_record": 1, "summary": 200}
 DETAIL_ROWS = 50
 
 
@@ -449,7 +453,7 @@ class EmbedService:
     ) -> WidgetPage:
         """Return one page of the widget; raises what ``DataService.prepare`` raises."""
         widget = source.widget
-        page_size = PAGE_SIZES[widget.type]
+        page_size = page_size_of(widget)
         columns = [self._column(item) for item in source.fields]
         connector_id = source.entity.connector_id
         page = WidgetPage(

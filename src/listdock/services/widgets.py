@@ -51,6 +51,11 @@ NUMERIC_TYPES = {FieldType.INTEGER.value, FieldType.DECIMAL.value, FieldType.FLO
 MAX_NAME_LENGTH = 200
 MAX_ORIGINS = 50
 MAX_SIZE = 10_000
+# Rows per embed page by widget type (for a summary, the number of groups). Grid and cards
+# widgets may set their own page size from 1 to MAX_PAGE_SIZE instead of the default.
+DEFAULT_PAGE_SIZES = {"grid": 25, "cards": 12, "single_record": 1, "summary": 200}
+PAGED_TYPES = ("grid", "cards")
+MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class WidgetSpec:
     width: int | None = None
     summary_field_id: str | None = None
     group_by_field_id: str | None = None
+    page_size: int | None = None
 
 
 @dataclass
@@ -95,6 +101,16 @@ class WidgetSource:
 def new_embed_id() -> str:
     """Return 22 random URL-safe characters (128 bits from ``secrets``)."""
     return secrets.token_urlsafe(16)
+
+
+def page_size_of(widget: Widget) -> int:
+    """Return the rows per embed page: the widget's own page size, else its type's default.
+
+    Only grid and cards widgets use their own page size.
+    """
+    if widget.type in PAGED_TYPES and widget.page_size is not None:
+        return widget.page_size
+    return DEFAULT_PAGE_SIZES[widget.type]
 
 
 def normalize_origin(origin: str) -> str:
@@ -351,6 +367,7 @@ class WidgetService:
         actions = self._checked_actions(session, spec.actions, entity)
         origins = self._checked_origins(spec.allowed_origins)
         self._check_summary(spec, visible)
+        self._check_page_size(spec)
         for size_name, size in (("Height", spec.height), ("Width", spec.width)):
             if size is not None and not 1 <= size <= MAX_SIZE:
                 raise InvalidInputError(
@@ -370,6 +387,7 @@ class WidgetService:
         widget.width = spec.width
         widget.summary_field_id = spec.summary_field_id if spec.type == "summary" else None
         widget.group_by_field_id = spec.group_by_field_id if spec.type == "summary" else None
+        widget.page_size = spec.page_size
         widget.parameters.clear()
         session.flush()
         for position, (parameter_name, field_id, required) in enumerate(parameters):
@@ -499,4 +517,17 @@ class WidgetService:
         if group is None or group.type == FieldType.BINARY.value:
             raise InvalidInputError(
                 "GroupByField must be a visible field that is not binary", code="invalid_summary"
+            )
+
+    def _check_page_size(self, spec: WidgetSpec) -> None:
+        if spec.page_size is None:
+            return
+        if spec.type not in PAGED_TYPES:
+            raise InvalidInputError(
+                "PageSize applies only to grid and cards widgets", code="invalid_page_size"
+            )
+        if not 1 <= spec.page_size <= MAX_PAGE_SIZE:
+            raise InvalidInputError(
+                f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {spec.page_size}",
+                code="invalid_page_size",
             )

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from listdock.app import Services
 
-from ..conftest import Login
+from ..conftest import FakeClock, Login
 from ..widget_support import API, WidgetWorld, writable_chinook
 
 
@@ -211,6 +211,150 @@ def test_widget_reader_cannot_create_widgets(world: WidgetWorld, services: Servi
 
     assert response.status_code == 403
     assert response.json()["code"] == "missing_role"
+
+
+# Page size ----------------------------------------------------------------------------------
+
+
+def patch_widget(world: WidgetWorld, widget_id: str, body: dict[str, Any]) -> Any:
+    return world.client.patch(f"{API}/widget/{widget_id}", json=body, headers=world.admin.headers)
+
+
+def summary_fields(world: WidgetWorld) -> dict[str, str]:
+    fields = world.fields("Invoice")
+    return {"SummaryField": fields["Total"], "GroupByField": fields["BillingCountry"]}
+
+
+def test_page_size_defaults_by_type(world: WidgetWorld) -> None:
+    grid = world.create_widget("Invoice", Name="Grid")
+    cards = world.create_widget("Invoice", Name="Cards", Type="cards")
+    single = world.create_widget("Invoice", Name="Single", Type="single_record")
+    summary = world.create_widget(
+        "Invoice", Name="Summary", Type="summary", **summary_fields(world)
+    )
+
+    assert grid["PageSize"] == 25
+    assert cards["PageSize"] == 12
+    assert single["PageSize"] is None
+    assert summary["PageSize"] is None
+
+
+def test_page_size_created_and_read_back(world: WidgetWorld) -> None:
+    grid = world.create_widget("Invoice", Name="Grid", PageSize=50)
+    cards = world.create_widget("Invoice", Name="Cards", Type="cards", PageSize=500)
+
+    read = world.get(f"/widget/{grid['WidgetId']}").json()
+    listed = {item["Name"]: item["PageSize"] for item in world.get("/widget").json()}
+
+    assert grid["PageSize"] == 50
+    assert cards["PageSize"] == 500
+    assert read["PageSize"] == 50
+    assert listed == {"Cards": 500, "Grid": 50}
+
+
+def test_patch_page_size_sets_keeps_and_resets(world: WidgetWorld) -> None:
+    widget = world.create_widget("Invoice")
+    widget_id = widget["WidgetId"]
+
+    set_to_one = patch_widget(world, widget_id, {"PageSize": 1})
+    renamed = patch_widget(world, widget_id, {"Name": "Invoices"})
+    to_cards = patch_widget(world, widget_id, {"Type": "cards"})
+    reset = patch_widget(world, widget_id, {"PageSize": None})
+
+    assert set_to_one.status_code == 200, set_to_one.text
+    assert set_to_one.json()["PageSize"] == 1
+    assert renamed.json()["PageSize"] == 1
+    assert to_cards.json()["PageSize"] == 1
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["PageSize"] == 12
+    assert world.get(f"/widget/{widget_id}").json()["PageSize"] == 12
+
+
+def test_summary_type_needs_page_size_cleared(world: WidgetWorld) -> None:
+    widget = world.create_widget("Invoice", PageSize=50)
+
+    rejected = patch_widget(world, widget["WidgetId"], {"Type": "summary", **summary_fields(world)})
+    reset = patch_widget(
+        world,
+        widget["WidgetId"],
+        {"Type": "summary", "PageSize": None, **summary_fields(world)},
+    )
+
+    assert rejected.status_code == 400
+    assert rejected.json() == {
+        "error": "PageSize applies only to grid and cards widgets",
+        "code": "invalid_page_size",
+    }
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["Type"] == "summary"
+    assert reset.json()["PageSize"] is None
+
+
+@pytest.mark.parametrize("page_size", [0, -1, 501, 10**12])
+def test_page_size_out_of_range_is_400(world: WidgetWorld, page_size: int) -> None:
+    body = {"Name": "W", "Type": "grid", "EntityId": world.connector.entity_id("Invoice")}
+
+    response = world.post("/widget", {**body, "PageSize": page_size})
+
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "error": f"PageSize must be between 1 and 500, got {page_size}",
+        "code": "invalid_page_size",
+    }
+    assert world.get("/widget").json() == []
+
+
+@pytest.mark.parametrize("page_size", ["50", 12.5, True, [50]])
+def test_page_size_not_integer_is_422(world: WidgetWorld, page_size: Any) -> None:
+    body = {"Name": "W", "Type": "grid", "EntityId": world.connector.entity_id("Invoice")}
+
+    response = world.post("/widget", {**body, "PageSize": page_size})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_body"
+    assert response.json()["error"].startswith("Invalid PageSize")
+    assert world.get("/widget").json() == []
+
+
+@pytest.mark.parametrize("widget_type", ["single_record", "summary"])
+def test_page_size_on_unpaged_type_is_400(world: WidgetWorld, widget_type: str) -> None:
+    extra = summary_fields(world) if widget_type == "summary" else {}
+    body = {"Name": "W", "Type": widget_type, "EntityId": world.connector.entity_id("Invoice")}
+
+    response = world.post("/widget", {**body, **extra, "PageSize": 10})
+
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "error": "PageSize applies only to grid and cards widgets",
+        "code": "invalid_page_size",
+    }
+    assert world.get("/widget").json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"Name": "Renamed", "PageSize": 501}, 400, "invalid_page_size"),
+        ({"Name": "Renamed", "PageSize": 0}, 400, "invalid_page_size"),
+        ({"Name": "Renamed", "PageSize": "100"}, 422, "invalid_body"),
+        ({"Name": "Renamed", "Type": "single_record"}, 400, "invalid_page_size"),
+    ],
+)
+def test_failed_page_size_patch_saves_nothing(
+    world: WidgetWorld, clock: FakeClock, body: dict[str, Any], status: int, code: str
+) -> None:
+    widget = world.create_widget("Invoice", Name="Invoices", PageSize=50)
+    clock.advance(minutes=1)
+
+    response = patch_widget(world, widget["WidgetId"], body)
+    read = world.get(f"/widget/{widget['WidgetId']}").json()
+
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    assert read["Name"] == "Invoices"
+    assert read["Type"] == "grid"
+    assert read["PageSize"] == 50
+    assert read["Modified"] == widget["Modified"]
 
 
 # Widget tokens ------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def spec_of(body: WidgetIn) -> WidgetSpec:
         width=body.Width,
         summary_field_id=body.SummaryField,
         group_by_field_id=body.GroupByField,
+        page_size=body.PageSize,
     )
 
 
@@ -122,6 +123,7 @@ def merged_spec(widget: Widget, body: WidgetPatchIn) -> WidgetSpec:
         width=pick("Width", widget.width),
         summary_field_id=pick("SummaryField", widget.summary_field_id),
         group_by_field_id=pick("GroupByField", widget.group_by_field_id),
+        page_size=pick("PageSize", widget.page_size),
     )
 
 
