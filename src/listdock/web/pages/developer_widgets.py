@@ -9,6 +9,7 @@ the page.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,7 +22,13 @@ from listdock.security.management import require_may_create_widget_token
 from listdock.security.policy import Access
 from listdock.security.roles import DEVELOP
 from listdock.services.actions import ActionSpec
-from listdock.services.widgets import ParameterSpec, WidgetSpec
+from listdock.services.widgets import (
+    DEFAULT_PAGE_SIZES,
+    MAX_PAGE_SIZE,
+    PAGED_TYPES,
+    ParameterSpec,
+    WidgetSpec,
+)
 from listdock.web.deps import AccessDep, PostUserDep, ServicesDep, SessionDep, UserDep
 from listdock.web.pages.developer_endpoints import visible_lists
 from listdock.web.pages.security_tokens import parse_expiry
@@ -43,6 +50,7 @@ WIDGET_TYPES = (
     ("cards", "Cards"),
     ("summary", "Summary"),
 )
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def spec_of(widget: Widget, **changes: Any) -> WidgetSpec:
@@ -63,6 +71,7 @@ def spec_of(widget: Widget, **changes: Any) -> WidgetSpec:
         "width": widget.width,
         "summary_field_id": widget.summary_field_id,
         "group_by_field_id": widget.group_by_field_id,
+        "page_size": widget.page_size,
     }
     current.update(changes)
     return WidgetSpec(**current)
@@ -162,6 +171,45 @@ def create_widget(
     return redirect(f"/developer/widgets/{widget.id}", "widget_saved")
 
 
+def general_form(widget: Widget) -> dict[str, Any]:
+    """Return the General tab's form values as the widget has them saved."""
+    return {
+        "name": widget.name,
+        "widget_type": widget.type,
+        "fields": list(widget.fields or ()),
+        "summary_field_id": widget.summary_field_id or "",
+        "group_by_field_id": widget.group_by_field_id or "",
+        "allowed_origins": "\n".join(widget.allowed_origins or ()),
+        "height": str(widget.height or ""),
+        "width": str(widget.width or ""),
+        "page_size": str(widget.page_size or ""),
+    }
+
+
+def parse_page_size(text: str, widget_type: str) -> int | None:
+    """Parse the General tab's Rows per page text; return None when it is empty.
+
+    Raises InvalidInputError with a message for people when the text is not a whole number
+    from 1 to MAX_PAGE_SIZE, or when a widget type other than grid or cards is given one.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if not WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            f"Rows per page must be a whole number from 1 to {MAX_PAGE_SIZE}. Enter one, or "
+            "leave the box empty for the default of the widget type.",
+            code="invalid_page_size",
+        )
+    if widget_type not in PAGED_TYPES:
+        raise InvalidInputError(
+            "Rows per page applies only to grid and cards widgets. Leave the box empty for "
+            "a single record or summary widget.",
+            code="invalid_page_size",
+        )
+    return int(text)
+
+
 def widget_context(
     services: ServicesDep, session: Session, access: Access, widget: Widget
 ) -> dict[str, Any]:
@@ -186,6 +234,24 @@ def widget_page(
     tab: str = "general",
     error: str | None = None,
 ) -> Response:
+    return _widget_page(widget_id, request, user, access, services, session, tab, error)
+
+
+def _widget_page(
+    widget_id: str,
+    request: Request,
+    user: WebUser,
+    access: Access,
+    services: ServicesDep,
+    session: Session,
+    tab: str = "general",
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    """Render one tab of a widget's page, with ``form`` in place of the saved General values.
+
+    A page that shows an error is a 400, like the other pages whose form failed.
+    """
     access.require(DEVELOP, "Developer")
     widget = services.widgets.get_visible(session, access, widget_id)
     if tab not in dict(WIDGET_TABS):
@@ -198,6 +264,9 @@ def widget_page(
             "types": WIDGET_TYPES,
             "section": "widgets",
             "error": error,
+            "general": form if form is not None else general_form(widget),
+            "default_page_sizes": {key: DEFAULT_PAGE_SIZES[key] for key in PAGED_TYPES},
+            "max_page_size": MAX_PAGE_SIZE,
         }
     )
     if tab == "actions":
@@ -220,7 +289,13 @@ def widget_page(
         base = str(request.base_url).rstrip("/")
         context["embed_base"] = f"{base}/embed/{widget.embed_id}"
         context["preview_url"] = _preview_url(request, services, session, user, widget)
-    return services.pages.render(request, "pages/developer_widget.html", context, user=user)
+    return services.pages.render(
+        request,
+        "pages/developer_widget.html",
+        context,
+        user=user,
+        status_code=400 if error else 200,
+    )
 
 
 def _preview_url(
@@ -263,8 +338,10 @@ def _save(
     access: Access,
     widget: Widget,
     tab: str,
+    form: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Response:
+    """Save ``changes`` to the widget, or show the tab again with the error and ``form``."""
     try:
         services.widgets.update(
             session, access, widget, spec_of(widget, **changes), actor_id=user.principal_id
@@ -272,7 +349,7 @@ def _save(
         session.commit()
     except ListdockError as failure:
         session.rollback()
-        return widget_page(
+        return _widget_page(
             widget.id,
             request,
             user,
@@ -281,6 +358,7 @@ def _save(
             session,
             tab=tab,
             error=f"{failure.message}. Correct it and try again.",
+            form=form,
         )
     return redirect(f"/developer/widgets/{widget.id}?tab={tab}", "widget_saved")
 
@@ -301,8 +379,28 @@ def save_general(
     width: Annotated[str, Form()] = "",
     summary_field_id: Annotated[str, Form()] = "",
     group_by_field_id: Annotated[str, Form()] = "",
+    page_size: Annotated[str, Form()] = "",
 ) -> Response:
     widget = services.widgets.get_visible(session, access, widget_id)
+    # What the user typed, shown again unchanged when saving fails.
+    form = {
+        "name": name,
+        "widget_type": widget_type,
+        "fields": list(fields or ()),
+        "summary_field_id": summary_field_id,
+        "group_by_field_id": group_by_field_id,
+        "allowed_origins": allowed_origins,
+        "height": height,
+        "width": width,
+        "page_size": page_size,
+    }
+    try:
+        rows_per_page = parse_page_size(page_size, widget_type)
+    except InvalidInputError as failure:
+        return _widget_page(
+            widget.id, request, user, access, services, session, "general", failure.message, form
+        )
+
     origins = tuple(line.strip() for line in allowed_origins.splitlines() if line.strip())
     return _save(
         request,
@@ -312,6 +410,7 @@ def save_general(
         access,
         widget,
         "general",
+        form,
         name=name,
         type=widget_type,
         fields=tuple(fields or ()),
@@ -320,6 +419,7 @@ def save_general(
         width=int(width) if width.strip().isdigit() else None,
         summary_field_id=summary_field_id or None,
         group_by_field_id=group_by_field_id or None,
+        page_size=rows_per_page,
     )
 
 
