@@ -2,8 +2,8 @@
 
 The script sets listdock up like bench/data_api.py (`listdock init`, `listdock connector add
 sqlite`, an administrator token), starts `listdock serve`, and creates through the REST API
-a grid widget over InvoiceLine, a widget token for the administrator and an embed session.
-It then loads three targets in turn:
+a grid widget over InvoiceLine with 50 rows per page (PageSize), a widget token for the
+administrator and an embed session. It then loads three targets in turn:
 
     bare         bench/bare_app.py's GET /invoice-lines: 100 rows as JSON, no authentication
     embed-page   GET /embed/{EmbedId}?token=<widget token>: the full HTML page a host
@@ -13,8 +13,8 @@ It then loads three targets in turn:
                  each page, sort and search, with the embed session from
                  POST /api/v2/widget/{WidgetId}/embed
 
-A grid widget shows a fixed 25 rows per page (``PAGE_SIZES`` in listdock.services.embed has
-no option to change it), so both embed targets carry 25 rows against bare's 100.
+The widget is created with PageSize 50 (a grid's default is 25), so both embed targets
+carry 50 rows against bare's 100.
 
 An embed session (``lde_...``) is a signed value that expires at most 15 minutes after it
 was issued. Each use returns a renewed value in the X-Embed-Session header, but the value
@@ -23,7 +23,7 @@ this before loading, checks that the session outlives the warm-up and the load, 
 once more after the load that the value still works.
 
 Before loading, each target must return 200, and each embed target must show the rows with
-InvoiceLineId 1 to 25. A target whose load has any failed request (a non-2xx or non-3xx
+InvoiceLineId 1 to 50. A target whose load has any failed request (a non-2xx or non-3xx
 status, or a socket error) stops the script with an error. No embed route redirects, so a
 3xx would be a listdock fault too. Every server runs on 127.0.0.1 in its own process group,
 and every server the script started is stopped when it exits, also on an error, Ctrl-C or
@@ -75,7 +75,7 @@ from servers import (
     set_up_listdock,
 )
 
-GRID_PAGE_SIZE = 25
+GRID_PAGE_SIZE = 50
 VIEW_QUERY = "skip=0&sort=&desc=&field=&q="
 SESSION_HEADER = "X-Embed-Session"
 SESSION_PREFIX = "lde_"
@@ -192,7 +192,12 @@ def set_up_widget(instance: ListdockInstance, base_url: str) -> EmbedTargets:
         "POST",
         f"{api}/widget",
         admin_headers,
-        {"Name": "Invoice lines", "Type": "grid", "EntityId": entity_id},
+        {
+            "Name": "Invoice lines",
+            "Type": "grid",
+            "EntityId": entity_id,
+            "PageSize": GRID_PAGE_SIZE,
+        },
         expected=201,
     )
     widget_id, embed_id = str(widget["WidgetId"]), str(widget["EmbedId"])
