@@ -33,11 +33,13 @@ __all__ = [
     "Restriction",
     "SourceField",
     "SourceQuery",
+    "bound_values",
     "build_count",
     "build_select",
     "convert_value",
     "count_rows",
     "normalize_restriction",
+    "shape_key",
     "stream_rows",
 ]
 
@@ -188,9 +190,24 @@ class _Columns:
         return column
 
 
+class _Binds:
+    """Names the bound values of a statement ``v0``, ``v1``, ... in the order they are bound."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, value: Any, type_: sqltypes.TypeEngine[Any]) -> sa.BindParameter[Any]:
+        name = f"v{self.count}"
+        self.count += 1
+        return sa.bindparam(name, value, type_=type_)
+
+
 def build_select(query: SourceQuery, dialect_name: str) -> sa.Select[Any]:
     """Return the SELECT of a query for a dialect (``sqlite``, ``postgresql`` or ``mysql``).
 
+    Every value is a named bound parameter (see ``bound_values``): ``v0``, ``v1``, ... for
+    the restrictions, then ``skip`` and ``limit``. So the SQL text depends only on the
+    query's shape (``shape_key``), not on its values.
     Restrictions are normalised first, so this raises what ``normalize_restriction`` raises.
     """
     columns = _Columns(query, dialect_name)
@@ -208,9 +225,9 @@ def build_select(query: SourceQuery, dialect_name: str) -> sa.Select[Any]:
         )
 
     if query.skip:
-        statement = statement.offset(query.skip)
+        statement = statement.offset(sa.bindparam("skip", query.skip, type_=sqltypes.Integer()))
     if query.limit is not None:
-        statement = statement.limit(query.limit)
+        statement = statement.limit(sa.bindparam("limit", query.limit, type_=sqltypes.Integer()))
     return statement
 
 
@@ -224,16 +241,100 @@ def build_count(query: SourceQuery, dialect_name: str) -> sa.Select[Any]:
     )
 
 
+def bound_values(query: SourceQuery, dialect_name: str) -> dict[str, Any]:
+    """Return the values ``build_select`` binds for ``query``, by parameter name.
+
+    Raises what ``normalize_restriction`` raises.
+    """
+    values: dict[str, Any] = {}
+    for restriction in query.restrictions:
+        for value in _restriction_values(normalize_restriction(restriction), dialect_name):
+            values[f"v{len(values)}"] = value
+    if query.skip:
+        values["skip"] = query.skip
+    if query.limit is not None:
+        values["limit"] = query.limit
+    return values
+
+
+def shape_key(query: SourceQuery, dialect_name: str) -> tuple[Any, ...]:
+    """Return a key that is equal for two queries exactly when their SELECTs have the same SQL.
+
+    Raises what ``normalize_restriction`` raises.
+    """
+    restrictions = tuple(
+        (normalized.field, normalized.operator, len(_restriction_values(normalized, dialect_name)))
+        for normalized in map(normalize_restriction, query.restrictions)
+    )
+    return (
+        dialect_name,
+        query.table,
+        query.fields,
+        restrictions,
+        query.order_by,
+        query.key_fields,
+        bool(query.skip),
+        query.limit is not None,
+    )
+
+
 def _conditions(query: SourceQuery, columns: _Columns) -> list[sa.ColumnElement[bool]]:
+    binds = _Binds()
     return [
-        _condition(normalize_restriction(restriction), columns)
+        _condition(normalize_restriction(restriction), columns, binds)
         for restriction in query.restrictions
     ]
 
 
-def _condition(restriction: Restriction, columns: _Columns) -> sa.ColumnElement[bool]:
+_SQLITE_TEMPORAL = (FieldType.DATE, FieldType.DATETIME, FieldType.TIME)
+# LIKE patterns escape their wildcards and the escape character itself with this character.
+_LIKE_ESCAPE = "/"
+
+
+def _like_pattern(operator: str, text: str) -> str:
+    escaped = (
+        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )
+    if operator == "contains":
+        return f"%{escaped}%"
+    if operator == "startswith":
+        return f"{escaped}%"
+    return f"%{escaped}"
+
+
+def _restriction_values(restriction: Restriction, dialect_name: str) -> tuple[Any, ...]:
+    """Return the values a normalised restriction binds, in the order ``_condition`` binds them.
+
+    SQLite keeps dates as text in any format, so its date and time values are bound as the
+    normalised text that ``sqlite_comparable`` compares them with.
+    """
     field, operator, value = restriction.field, restriction.operator, restriction.value
+    if operator in _VALUELESS_OPERATORS:
+        return ()
+    if operator in _TEXT_OPERATORS:
+        return (_like_pattern(operator, value),)
+    as_text = dialect_name == "sqlite" and field.type in _SQLITE_TEMPORAL
+
+    def bound(item: Any) -> Any:
+        return sqlite_text(item) if as_text else item
+
+    if operator == "in":
+        return tuple(bound(item) for item in value)
+    if operator == "between":
+        return (bound(value[0]), bound(value[1]))
+    if value is None:
+        return ()
+    return (bound(value),)
+
+
+def _condition(
+    restriction: Restriction, columns: _Columns, binds: _Binds
+) -> sa.ColumnElement[bool]:
+    field, operator = restriction.field, restriction.operator
     column = columns[field]
+    values = _restriction_values(restriction, columns.dialect_name)
 
     if operator in ("empty", "notempty"):
         emptiness = _is_empty(column, field.type)
@@ -241,26 +342,20 @@ def _condition(restriction: Restriction, columns: _Columns) -> sa.ColumnElement[
 
     if operator in _TEXT_OPERATORS:
         text = column if field.type is FieldType.STRING else sa.cast(column, sqltypes.String())
-        if operator == "contains":
-            return text.icontains(value, autoescape=True)
-        if operator == "startswith":
-            return text.istartswith(value, autoescape=True)
-        return text.iendswith(value, autoescape=True)
+        pattern = binds(values[0], sqltypes.String())
+        return sa.func.lower(text).like(sa.func.lower(pattern), escape=_LIKE_ESCAPE)
 
     # SQLite keeps dates as text in any format, so compare normalised text on both sides.
     comparable: sa.ColumnElement[Any] = column
     if columns.dialect_name == "sqlite":
         comparable = sqlite_comparable(column, field.type)
-    as_text = comparable is not column
-
-    def bind(item: Any) -> sa.BindParameter[Any]:
-        return sa.literal(sqlite_text(item) if as_text else item, comparable.type)
+    bound = [binds(value, comparable.type) for value in values]
 
     if operator == "in":
-        return comparable.in_([bind(item) for item in value])
+        return comparable.in_(bound)
     if operator == "between":
-        return comparable.between(bind(value[0]), bind(value[1]))
-    if value is None:
+        return comparable.between(bound[0], bound[1])
+    if not bound:
         return column.is_(None) if operator == "eq" else column.is_not(None)
     comparisons = {
         "eq": comparable.__eq__,
@@ -270,7 +365,7 @@ def _condition(restriction: Restriction, columns: _Columns) -> sa.ColumnElement[
         "lt": comparable.__lt__,
         "le": comparable.__le__,
     }
-    condition: sa.ColumnElement[bool] = comparisons[operator](bind(value))
+    condition: sa.ColumnElement[bool] = comparisons[operator](bound[0])
     if operator == "ne":
         # SQL's NULL <> x is unknown; a field that is empty does differ from a value.
         condition = sa.or_(condition, column.is_(None))
