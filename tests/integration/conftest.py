@@ -117,7 +117,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             row[0]
             for row in connection.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+                "AND tablename NOT IN ('alembic_version', 'change_counter')"
             )
         ]
         # DELETE with foreign-key triggers off is far faster than TRUNCATE on tiny tables.
