@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from listdock import __version__
+from listdock.api.data_reads import DataReads
 from listdock.api.errors import install_error_handlers
 from listdock.api.routes import (
     account,
@@ -37,8 +38,10 @@ from listdock.api.routes import (
     users,
     widgets,
 )
+from listdock.change_counter import ChangeCache, ChangeCounter
 from listdock.clock import Clock, SystemClock
 from listdock.connectors.engines import EnginePool
+from listdock.connectors.sqlite_pages import PageReader
 from listdock.db import create_session_factory, create_store_engine, upgrade_store
 from listdock.security.embed_sessions import EmbedSessionSigner
 from listdock.security.keys import ServerKeys
@@ -113,6 +116,8 @@ class Services:
     widgets: WidgetService
     actions: ActionService
     embed: EmbedService
+    change_counter: ChangeCounter
+    reads: DataReads
     # Set when the app starts; None means the default thread pool.
     data_threads: CapacityLimiter | None = None
 
@@ -122,6 +127,7 @@ class Services:
     def close(self) -> None:
         """Write pending token usage and release every database connection."""
         self.usage.stop()
+        self.change_counter.close()
         self.source_engines.dispose_all()
         self.engine.dispose()
 
@@ -167,6 +173,10 @@ def build_services(
         usage,
         RateLimiter(settings.redis_url, settings.failed_token_limit, settings.token_request_limit),
     )
+    endpoint_service = EndpointService(
+        clock, data_service, favorite_service, settings.default_max_records
+    )
+    change_counter = ChangeCounter(engine)
     relationship_service = RelationshipService(clock, data_service)
     widget_service = WidgetService(clock, audit, data_service, favorite_service, token_service)
     action_service = ActionService(clock, audit, data_service, connector_service)
@@ -189,9 +199,7 @@ def build_services(
         data=data_service,
         custom_lists=custom_lists,
         favorites=favorite_service,
-        endpoints=EndpointService(
-            clock, data_service, favorite_service, settings.default_max_records
-        ),
+        endpoints=endpoint_service,
         relationships=relationship_service,
         web_sessions=WebSessionService(
             sessions,
@@ -214,6 +222,15 @@ def build_services(
             data_service,
             action_service,
             relationship_service,
+        ),
+        change_counter=change_counter,
+        reads=DataReads(
+            sessions,
+            ChangeCache(change_counter),
+            token_service,
+            data_service,
+            endpoint_service,
+            PageReader(),
         ),
     )
     if migrate:

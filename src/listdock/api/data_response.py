@@ -48,28 +48,13 @@ def data_response(prepared: PreparedQuery, url: URL | None) -> Response:
     """
     query = prepared.query
     limit = query.limit or 0
-    headers: dict[str, str] = {}
-
-    total: int | None = None
-    if prepared.count:
-        total = prepared.count_rows()
-        headers["X-Total-Count"] = str(total)
-
-    media_type = MEDIA_TYPES[prepared.format]
-    if prepared.format in ("csv", "xlsx"):
-        filename = FILENAME_UNSAFE.sub("_", prepared.entity.name) or "data"
-        headers["Content-Disposition"] = (
-            f'attachment; filename="{filename}{FILE_EXTENSIONS[prepared.format]}"'
-        )
+    total = prepared.count_rows() if prepared.count else None
 
     if limit <= BUFFERED_PAGE_LIMIT:
         rows = list(stream_rows(prepared.engine, replace(query, limit=limit + 1)))
-        has_more = len(rows) > limit
-        del rows[limit:]
-        _add_link(headers, url, query.skip + limit, has_more)
-        body = b"".join(render(prepared.format, query.fields, rows))
-        return Response(body, media_type=media_type, headers=headers)
+        return page_response(prepared, url, rows, total)
 
+    headers = _headers(prepared, total)
     if total is not None:
         has_more = query.skip + limit < total
     else:
@@ -79,8 +64,37 @@ def data_response(prepared: PreparedQuery, url: URL | None) -> Response:
     first = list(itertools.islice(rows_iterator, 1))
     chunks = render(prepared.format, query.fields, itertools.chain(first, rows_iterator))
     return StreamingResponse(
-        _closing(chunks, rows_iterator), media_type=media_type, headers=headers
+        _closing(chunks, rows_iterator), media_type=MEDIA_TYPES[prepared.format], headers=headers
     )
+
+
+def page_response(
+    prepared: PreparedQuery, url: URL | None, rows: list[Any], total: int | None = None
+) -> Response:
+    """Return a buffered page: ``rows`` holds the page and, when one follows, one extra row.
+
+    ``total`` is the row count for ``X-Total-Count`` when the request asked for it.
+    """
+    query = prepared.query
+    limit = query.limit or 0
+    headers = _headers(prepared, total)
+    has_more = len(rows) > limit
+    del rows[limit:]
+    _add_link(headers, url, query.skip + limit, has_more)
+    body = b"".join(render(prepared.format, query.fields, rows))
+    return Response(body, media_type=MEDIA_TYPES[prepared.format], headers=headers)
+
+
+def _headers(prepared: PreparedQuery, total: int | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if total is not None:
+        headers["X-Total-Count"] = str(total)
+    if prepared.format in ("csv", "xlsx"):
+        filename = FILENAME_UNSAFE.sub("_", prepared.entity.name) or "data"
+        headers["Content-Disposition"] = (
+            f'attachment; filename="{filename}{FILE_EXTENSIONS[prepared.format]}"'
+        )
+    return headers
 
 
 def _add_link(headers: dict[str, str], url: URL | None, next_skip: int, has_more: bool) -> None:

@@ -3,6 +3,11 @@
 Counters live in memory (one process) or in Redis when ``LISTDOCK_REDIS_URL`` is set, so that
 several processes share them. A storage failure is logged and the request is let through:
 an unreachable Redis must not lock every caller out.
+
+Failed attempts use an exact moving window. Requests per token use a sliding window counter:
+two counters per token (this window and the one before, weighted by how much of it still
+overlaps), so counting a request costs the same however many were counted before. A moving
+window keeps one entry per request, which makes each count slower as the limit grows.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from listdock.errors import ConfigurationError, RateLimitedError
 
@@ -36,6 +41,7 @@ class RateLimiter:
             raise ConfigurationError("LISTDOCK_REDIS_URL must name a synchronous storage")
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._request_limiter = SlidingWindowCounterRateLimiter(self._storage)
 
     def __repr__(self) -> str:
         return "RateLimiter()"
@@ -52,7 +58,9 @@ class RateLimiter:
         if not allowed:
             raise RateLimitedError(
                 "Too many failed token attempts",
-                retry_after=self._retry_after(self._failed_limit, "failed-token", address),
+                retry_after=self._retry_after(
+                    self._limiter, self._failed_limit, "failed-token", address
+                ),
             )
 
     def record_failure(self, address: str | None) -> None:
@@ -67,19 +75,26 @@ class RateLimiter:
     def hit_token(self, token_id: str) -> None:
         """Count one request with ``token_id``; raise RateLimitedError past the limit."""
         try:
-            allowed = self._limiter.hit(self._token_limit, "token", token_id)
+            allowed = self._request_limiter.hit(self._token_limit, "token", token_id)
         except Exception:
             logger.exception("Rate limit storage failed; letting the request through")
             return
         if not allowed:
             raise RateLimitedError(
                 "Too many requests with this token",
-                retry_after=self._retry_after(self._token_limit, "token", token_id),
+                retry_after=self._retry_after(
+                    self._request_limiter, self._token_limit, "token", token_id
+                ),
             )
 
-    def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
+    def _retry_after(
+        self,
+        limiter: MovingWindowRateLimiter | SlidingWindowCounterRateLimiter,
+        item: RateLimitItem,
+        *keys: str,
+    ) -> int:
         try:
-            stats = self._limiter.get_window_stats(item, *keys)
+            stats = limiter.get_window_stats(item, *keys)
             return max(1, math.ceil(stats.reset_time - time.time()))
         except Exception:
             return int(item.get_expiry())

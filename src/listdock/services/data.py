@@ -30,7 +30,7 @@ from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import InvalidInputError, NotFoundError
 from listdock.security.policy import Access
 from listdock.services.connectors import ConnectorService
-from listdock.services.list_metadata import ListMetadataCache
+from listdock.services.list_metadata import ListMetadata, ListMetadataCache
 
 if TYPE_CHECKING:
     from listdock.services.custom_lists import CustomListService
@@ -160,7 +160,7 @@ class DataService:
         return self._metadata.get(session, entity_id).entity
 
     def resolve_company(
-        self, session: Session, connector: Connector, company_id: str | None
+        self, session: Session | None, connector: Connector, company_id: str | None
     ) -> Company:
         """Return the named company, or the only one when none is named.
 
@@ -195,6 +195,20 @@ class DataService:
         InvalidValueError subclass naming the field) for unknown fields, bad operators,
         values of the wrong type, bad paging values or an unknown format.
         """
+        limit = self.checked_paging(request)
+        return self.bind(
+            self._metadata.get(session, request.entity_id), request, access, limit, session
+        )
+
+    def metadata(self, session: Session, entity_id: str) -> ListMetadata:
+        """Return a list's current metadata; raises NotFoundError for unknown or vanished lists."""
+        return self._metadata.get(session, entity_id)
+
+    def checked_paging(self, request: DataRequest) -> int:
+        """Check the request's format, MaxRecords and skip, and return the page size to use.
+
+        Raises InvalidInputError for an unknown format or a bad paging value.
+        """
         if request.format not in FORMATS:
             raise InvalidInputError(
                 f"Unknown format {request.format!r}; use one of {', '.join(FORMATS)}",
@@ -203,8 +217,22 @@ class DataService:
         limit = self.checked_max_records(request.max_records)
         if request.skip < 0 or request.skip > MAX_SKIP:
             raise InvalidInputError("skip must be a non-negative integer", code="invalid_skip")
+        return limit
 
-        metadata = self._metadata.get(session, request.entity_id)
+    def bind(
+        self,
+        metadata: ListMetadata,
+        request: DataRequest,
+        access: Access | None,
+        limit: int,
+        session: Session | None = None,
+    ) -> PreparedQuery:
+        """Validate ``request`` against ``metadata`` and bind it to its company's engine.
+
+        ``limit`` comes from ``checked_paging``. A custom list needs ``session`` (its
+        definition is read from the store); raises ValueError without one. Raises what
+        ``prepare`` raises after its paging checks.
+        """
         entity, connector = metadata.entity, metadata.connector
         if access is not None and not access.sees_list(entity.connector_id, entity.id):
             raise NotFoundError("List not found", code="entity_not_found")
@@ -215,6 +243,8 @@ class DataService:
         table = entity.source_name
         fixed: tuple[Restriction, ...] = ()
         if entity.type == "custom" and self._custom_lists is not None:
+            if session is None:
+                raise ValueError("Binding a custom list needs a store session")
             # A custom list reads its base table, always with its fixed restrictions.
             custom = self._custom_lists.source_for(session, entity, dict(request.variables))
             table, fixed = custom.table, custom.restrictions

@@ -19,6 +19,7 @@ from sqlalchemy import BindParameter, Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from listdock.change_counter import Snapshot
 from listdock.clock import Clock
 from listdock.domain.models import Principal, Token
 from listdock.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
@@ -53,6 +54,22 @@ class AuthenticatedToken:
     principal_name: str
     widget_id: str | None
     read_only: bool
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    """A token's record that passed every check at ``checked_at``, not yet counted as a use."""
+
+    row: tuple[Any, ...]
+    checked_at: datetime
+
+    def __repr__(self) -> str:
+        # The row holds the token's stored hashes: keep them out of logs.
+        return f"CachedToken(token_id={self.row[0]!r})"
+
+    @property
+    def token(self) -> AuthenticatedToken:
+        return _authenticated(self.row)
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,48 @@ def _token_lookup() -> Select[*tuple[Any, ...]]:
 
 
 _TOKEN_LOOKUP = _token_lookup()
+
+
+def _authenticated(row: tuple[Any, ...]) -> AuthenticatedToken:
+    """Return the caller that a ``_TOKEN_LOOKUP`` row stands for."""
+    return AuthenticatedToken(
+        token_id=row[0],
+        token_name=row[1],
+        principal_id=row[2],
+        principal_kind=row[9],
+        principal_name=row[10],
+        widget_id=row[3],
+        read_only=row[4],
+    )
+
+
+def _refusal_reason(row: tuple[Any, ...], digest: str, now: datetime) -> str | None:
+    """Return why the token in ``row`` (a ``_TOKEN_LOOKUP`` row) is refused now, or None."""
+    (
+        _token_id,
+        _token_name,
+        _principal_id,
+        _widget_id,
+        _read_only,
+        current_hash,
+        previous_expires_at,
+        status,
+        expires_at,
+        _kind,
+        _principal_name,
+        principal_status,
+    ) = row
+    if current_hash != digest and (previous_expires_at is None or previous_expires_at <= now):
+        return "revoked"
+    if status == "Revoked":
+        return "revoked"
+    if status == "Disabled":
+        return "disabled"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    if principal_status != "Active":
+        return "owner_disabled"
+    return None
 
 
 class UsageRecorder:
@@ -280,63 +339,77 @@ class TokenService:
 
     # Authentication ----------------------------------------------------------------------
 
-    def authenticate(self, value: str, *, surface: str, ip: str | None) -> AuthenticatedToken:
+    def authenticate(
+        self, value: str, *, surface: str, ip: str | None, snapshot: Snapshot | None = None
+    ) -> AuthenticatedToken:
         """Return the caller behind ``value`` and record the use, or raise AuthenticationError.
 
         A refusal is written to the audit log (and, for a known token, to its record) before
         the error is raised, and counts against the client address. Raises RateLimitedError
-        when the address used up its failed attempts or the token its requests.
+        when the address used up its failed attempts or the token its requests. With
+        ``snapshot``, the token's record is read from it when cached there, and cached there
+        otherwise.
         """
         self._limiter.check_client(ip)
+        digest = self._checked_digest(value, ip)
+        now = self._clock.now()
+        key = ("token", digest)
+        row = snapshot.get(key) if snapshot is not None else None
+        if row is None:
+            with self._sessions() as session:
+                found = session.connection().execute(_TOKEN_LOOKUP, {"digest": digest}).first()
+            if found is None:
+                self._refuse("unknown", None, None, ip)
+            row = tuple(found)
+            if snapshot is not None:
+                snapshot.put(key, row)
+
+        reason = _refusal_reason(row, digest, now)
+        if reason is not None:
+            self._refuse(reason, row[0], row[2], ip)
+        return self._accept(row, now, surface)
+
+    def verify_cached(
+        self, value: str, *, ip: str | None, snapshot: Snapshot
+    ) -> CachedToken | None:
+        """Return the token behind ``value`` if its record is in ``snapshot`` and it passes.
+
+        Never touches the store and counts nothing, so the event loop may call it; call
+        ``accept`` to count and record the use. Returns None when the record is not cached or
+        the token would be refused: ``authenticate`` then refuses it properly. Raises
+        RateLimitedError when the address used up its failed attempts.
+        """
+        self._limiter.check_client(ip)
+        if len(value) != 40 or not token_values.is_well_formed(value):
+            return None
+        digest = token_values.hash_token(value, self._hashing_key)
+        row = snapshot.get(("token", digest))
+        if row is None:
+            return None
+        now = self._clock.now()
+        if _refusal_reason(row, digest, now) is not None:
+            return None
+        return CachedToken(row, now)
+
+    def accept(self, token: CachedToken, surface: str) -> AuthenticatedToken:
+        """Count and record one use of a token ``verify_cached`` passed; see ``authenticate``."""
+        return self._accept(token.row, token.checked_at, surface)
+
+    def _checked_digest(self, value: str, ip: str | None) -> str:
+        """Return the keyed hash of a well-formed value; refuse a malformed one."""
         if not value.startswith(token_values.TOKEN_PREFIX) or len(value) != 40:
             self._refuse("malformed", None, None, ip)
         if not token_values.is_well_formed(value):
             reason = "bad_checksum" if token_values.TOKEN_PATTERN.fullmatch(value) else "malformed"
             self._refuse(reason, None, None, ip)
+        return token_values.hash_token(value, self._hashing_key)
 
-        now = self._clock.now()
-        digest = token_values.hash_token(value, self._hashing_key)
-        with self._sessions() as session:
-            row = session.connection().execute(_TOKEN_LOOKUP, {"digest": digest}).first()
-        if row is None:
-            self._refuse("unknown", None, None, ip)
-        (
-            token_id,
-            token_name,
-            principal_id,
-            widget_id,
-            read_only,
-            current_hash,
-            previous_expires_at,
-            status,
-            expires_at,
-            kind,
-            principal_name,
-            principal_status,
-        ) = row
-
-        if current_hash != digest and (previous_expires_at is None or previous_expires_at <= now):
-            self._refuse("revoked", token_id, principal_id, ip)
-        if status == "Revoked":
-            self._refuse("revoked", token_id, principal_id, ip)
-        if status == "Disabled":
-            self._refuse("disabled", token_id, principal_id, ip)
-        if expires_at is not None and expires_at <= now:
-            self._refuse("expired", token_id, principal_id, ip)
-        if principal_status != "Active":
-            self._refuse("owner_disabled", token_id, principal_id, ip)
-
-        self._limiter.hit_token(token_id)
-        self._usage.record(token_id, now, surface)
-        return AuthenticatedToken(
-            token_id=token_id,
-            token_name=token_name,
-            principal_id=principal_id,
-            principal_kind=kind,
-            principal_name=principal_name,
-            widget_id=widget_id,
-            read_only=read_only,
-        )
+    def _accept(self, row: tuple[Any, ...], now: datetime, surface: str) -> AuthenticatedToken:
+        """Count and record one use of the token in ``row``; raises RateLimitedError."""
+        token = _authenticated(row)
+        self._limiter.hit_token(token.token_id)
+        self._usage.record(token.token_id, now, surface)
+        return token
 
     def _refuse(
         self, reason: str, token_id: str | None, principal_id: str | None, ip: str | None

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from listdock.api.auth import authenticate, require_not_widget_token
+from listdock.api.auth import require_not_widget_token
+from listdock.api.data_reads import ReadContext, get_reads
 from listdock.api.data_response import data_response
-from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services, run_data_work
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep
 from listdock.api.schemas import ErrorOut, QueryIn
 from listdock.errors import InvalidInputError
-from listdock.security.policy import load_access
 from listdock.security.roles import READ_API
-from listdock.services.data import DataRequest, FieldRef, OrderSpec, RestrictionSpec
+from listdock.services.data import (
+    DataRequest,
+    FieldRef,
+    OrderSpec,
+    PreparedQuery,
+    RestrictionSpec,
+)
 
 router = APIRouter(tags=["data"])
 
@@ -105,14 +113,15 @@ async def read_entity_data(EntityId: str, request: Request) -> Response:  # noqa
     ``count`` (adds ``X-Total-Count``). The caller needs the ApiReader role and a grant on the
     list and company.
     """
-    # The hot path of the API: everything blocking runs in one worker-thread hop instead of
-    # one hop per dependency.
-    return await run_data_work(request, _read_entity_data, EntityId, request)
+    return await get_reads(request).serve(request, partial(plan_entity_read, EntityId))
 
 
-def _read_entity_data(entity_id: str, request: Request) -> Response:
-    services = get_services(request)
-    caller = authenticate(request, services.tokens, surface="api")
+def plan_entity_read(entity_id: str, context: ReadContext) -> PreparedQuery | None:
+    """Prepare a list data request; None when ``context`` cannot answer without waiting."""
+    request = context.request
+    caller = context.caller("api")
+    if caller is None:
+        return None
     require_not_widget_token(caller)
     data_request = DataRequest(
         entity_id=entity_id,
@@ -125,11 +134,11 @@ def _read_entity_data(entity_id: str, request: Request) -> Response:
         count=parse_bool("count", query_value(request, "count")),
         variables=tuple(request.query_params.multi_items()),
     )
-    with services.sessions() as session:
-        access = load_access(session, caller.principal_id)
-        access.require(READ_API, "ApiReader")
-        prepared = services.data.prepare(session, data_request, access)
-    return data_response(prepared, request.url)
+    access = context.access(caller.principal_id)
+    if access is None:
+        return None
+    access.require(READ_API, "ApiReader")
+    return context.prepare(data_request, access)
 
 
 @router.post("/query", responses=DATA_RESPONSES, response_class=Response)

@@ -11,15 +11,16 @@ is matched first; endpoint names can never look like a UUID.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listdock.api.auth import authenticate, require_not_widget_token
-from listdock.api.data_response import data_response
-from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services, run_data_work
+from listdock.api.auth import require_not_widget_token
+from listdock.api.data_reads import ReadContext, get_reads
+from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services
 from listdock.api.routes.data import DATA_RESPONSES, parse_bool, parse_int, parse_order, query_value
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_saved import (
@@ -30,8 +31,8 @@ from listdock.api.schemas_saved import (
     EndpointPatchIn,
 )
 from listdock.domain.models import Endpoint, EntityField
-from listdock.security.policy import load_access
 from listdock.security.roles import READ_API
+from listdock.services.data import PreparedQuery
 from listdock.services.endpoints import (
     EndpointPatch,
     EndpointSpec,
@@ -41,7 +42,7 @@ from listdock.services.endpoints import (
 )
 
 if TYPE_CHECKING:
-    from listdock.app import Services
+    pass
 
 router = APIRouter(tags=["endpoints"])
 
@@ -179,28 +180,27 @@ def list_endpoint_parameters(
 # Calls -----------------------------------------------------------------------------------
 
 
-def call_endpoint(name: str, request: Request) -> Response:
-    """Authenticate, check rights, and return the endpoint's data for the query values.
+def plan_endpoint_call(name: str, context: ReadContext) -> PreparedQuery | None:
+    """Authenticate, check rights, and prepare the endpoint's query for the query values.
 
     Reserved query names (token, format, MaxRecords, skip, orderby, count) set the format and
-    paging; every other query value must be one of the endpoint's parameters. Runs in a worker
-    thread, in one hop, with a store session of its own.
+    paging; every other query value must be one of the endpoint's parameters. Returns None
+    when ``context`` cannot answer without waiting.
     """
-    services = get_services(request)
-    caller = authenticate(request, services.tokens, surface="endpoint")
+    request = context.request
+    caller = context.caller("endpoint")
+    if caller is None:
+        return None
     require_not_widget_token(caller)
-    with services.sessions() as session:
-        return _call_endpoint(name, request, services, session, caller.principal_id)
-
-
-def _call_endpoint(
-    name: str, request: Request, services: Services, session: Session, principal_id: str
-) -> Response:
-    access = load_access(session, principal_id)
+    access = context.access(caller.principal_id)
+    if access is None:
+        return None
     access.require(READ_API, "ApiReader")
 
-    endpoint = services.endpoints.find_by_name(session, name)
-    target = services.endpoints.target(session, endpoint)
+    found = context.endpoint(name)
+    if found is None:
+        return None
+    endpoint, target = found
     access.require_list_data(target.entity.connector_id, target.entity.id, target.company_id)
 
     paging = Paging(
@@ -213,19 +213,18 @@ def _call_endpoint(
     arguments = [
         (key, value) for key, value in request.query_params.multi_items() if not is_reserved(key)
     ]
-    data_request = services.endpoints.build_request(endpoint, target, arguments, paging)
-    prepared = services.data.prepare(session, data_request, access)
-    session.close()
-    return data_response(prepared, request.url)
+    endpoints = get_services(request).endpoints
+    data_request = endpoints.build_request(endpoint, target, arguments, paging)
+    return context.prepare(data_request, access)
 
 
 @router.get("/favorite/{EndpointName}", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_by_favorite_path(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint (name matched case-insensitively) with its parameters."""
-    return await run_data_work(request, call_endpoint, EndpointName, request)
+    return await get_reads(request).serve(request, partial(plan_endpoint_call, EndpointName))
 
 
 @router.get("/endpoint/{EndpointName}/data", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_data(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint; the same as ``GET /favorite/{EndpointName}``."""
-    return await run_data_work(request, call_endpoint, EndpointName, request)
+    return await get_reads(request).serve(request, partial(plan_endpoint_call, EndpointName))

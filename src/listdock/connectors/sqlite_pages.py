@@ -1,0 +1,165 @@
+"""Reading one page of a SQLite source with a time budget, without SQLAlchemy per statement.
+
+A SQLite source runs in this process, so a small page costs about as much as building the
+statement that reads it. ``PageReader`` compiles each query shape's SELECT once (the same SQL
+that ``build_select`` gives, with every value bound) and then runs it on a raw connection
+from the engine's pool, converting values with the same result processors as SQLAlchemy.
+
+A budget bounds the time a read may take: SQLite's progress handler interrupts the query when
+it runs out, and ``read`` raises ``PageTooSlowError``. The caller then reads the page another
+way (a worker thread without the budget) and the shape is remembered as slow, so it is not
+tried with a budget again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from listdock.connectors.engines import source_error_for_engine
+from listdock.connectors.query import SourceQuery, bound_values, build_select, shape_key
+
+logger = logging.getLogger(__name__)
+
+MAX_SHAPES = 1024
+# SQLite calls the progress handler every this many virtual machine instructions.
+PROGRESS_INSTRUCTIONS = 1000
+
+Processor = Callable[[Any], Any]
+
+
+class PageTooSlowError(Exception):
+    """The page was not read within its budget; nothing was returned."""
+
+
+@dataclass(frozen=True)
+class CompiledPage:
+    """The SQL of one query shape, its parameters in order and its result processors."""
+
+    sql: str
+    # (name, bind processor, value): a name that is not one of ``bound_values`` is a constant
+    # of the shape, such as a strftime format, and its value is the one compiled in.
+    parameters: tuple[tuple[str, Processor | None, Any], ...]
+    columns: tuple[tuple[int, Processor], ...]
+    slow: bool = False
+
+
+class PageReader:
+    """Compiles page queries by shape and reads them from SQLite engines. Thread-safe."""
+
+    def __init__(self, max_shapes: int = MAX_SHAPES) -> None:
+        self._max_shapes = max_shapes
+        self._compiled: dict[tuple[Any, ...], CompiledPage] = {}
+        self._lock = threading.Lock()
+
+    def is_slow(self, query: SourceQuery) -> bool:
+        """Return whether a read of this query's shape ran out of its budget before."""
+        compiled = self._compiled.get(shape_key(query, "sqlite"))
+        return compiled is not None and compiled.slow
+
+    def read(
+        self, engine: sa.Engine, query: SourceQuery, *, budget: float
+    ) -> list[tuple[Any, ...]]:
+        """Return the rows of ``query`` (a page) as ``stream_rows`` would, within ``budget`` s.
+
+        Raises PageTooSlowError when the budget runs out, SourceConnectionError or
+        SourceTimeoutError when the source fails, and what ``normalize_restriction`` raises.
+        """
+        key = shape_key(query, "sqlite")
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(key, query, engine.dialect)
+        values = bound_values(query, "sqlite")
+        parameters = tuple(
+            value if process is None else process(value)
+            for value, process in (
+                (values.get(name, constant), process)
+                for name, process, constant in compiled.parameters
+            )
+        )
+
+        deadline = time.perf_counter() + budget
+
+        def out_of_time() -> bool:
+            return time.perf_counter() > deadline
+
+        try:
+            connection = engine.raw_connection()
+        except exc.DBAPIError as error:
+            raise source_error_for_engine(error, engine) from error
+        driver: sqlite3.Connection = connection.driver_connection  # type: ignore[assignment]
+        driver.set_progress_handler(out_of_time, PROGRESS_INSTRUCTIONS)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(compiled.sql, parameters)
+            rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+            cursor.close()
+        except sqlite3.Error as error:
+            if isinstance(error, sqlite3.OperationalError) and out_of_time():
+                self._mark_slow(key, compiled)
+                raise PageTooSlowError from error
+            raise _source_error(error, compiled.sql, engine) from error
+        finally:
+            driver.set_progress_handler(None, 0)
+            connection.close()
+
+        if compiled.columns:
+            rows = [_converted(row, compiled.columns) for row in rows]
+        return rows
+
+    def _compile(
+        self, key: tuple[Any, ...], query: SourceQuery, dialect: sa.Dialect
+    ) -> CompiledPage:
+        select = build_select(query, "sqlite")
+        statement = select.compile(dialect=dialect)
+        names = statement.positiontup or []
+        parameters = tuple(
+            (
+                name,
+                statement.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                statement.binds[name].effective_value,
+            )
+            for name in names
+        )
+        columns: list[tuple[int, Processor]] = []
+        for index, column in enumerate(select.selected_columns):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if process is not None:
+                columns.append((index, process))
+        compiled = CompiledPage(statement.string, parameters, tuple(columns))
+        with self._lock:
+            if len(self._compiled) >= self._max_shapes:
+                self._compiled.clear()
+            self._compiled[key] = compiled
+        return compiled
+
+    def _mark_slow(self, key: tuple[Any, ...], compiled: CompiledPage) -> None:
+        with self._lock:
+            self._compiled[key] = CompiledPage(
+                compiled.sql, compiled.parameters, compiled.columns, slow=True
+            )
+
+
+def _converted(row: tuple[Any, ...], columns: tuple[tuple[int, Processor], ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for index, process in columns:
+        value = values[index]
+        if value is not None:
+            values[index] = process(value)
+    return tuple(values)
+
+
+def _source_error(error: sqlite3.Error, sql: str, engine: sa.Engine) -> Exception:
+    """Return the error to raise for a driver error, as SQLAlchemy execution would give it."""
+    wrapped = exc.DBAPIError.instance(sql, None, error, sqlite3.Error)
+    if isinstance(wrapped, exc.DBAPIError):
+        return source_error_for_engine(wrapped, engine)
+    return wrapped
