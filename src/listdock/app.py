@@ -267,10 +267,11 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     install_web_error_handlers(app)
     # Favorites come before endpoints: GET /favorite/{FavoriteId} (a UUID) must match before
-    # GET /favorite/{EndpointName}.
+    # GET /favorite/{EndpointName}. The data routes come first because they are the busiest
+    # and routes are tried in order; no other route matches their paths.
     for module in (
-        account, users, teams, roles, grants, tokens, audit, connectors, entities, data,
-        custom_lists, relationships, favorites, endpoints, widgets, actions,
+        data, favorites, endpoints, account, users, teams, roles, grants, tokens, audit,
+        connectors, entities, custom_lists, relationships, widgets, actions,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     for page_module in (

@@ -1,6 +1,6 @@
 """Caches of store data that stay valid while the store's change counter stays the same.
 
-The store holds one counter that triggers move forward on every committed change to the
+The store contains one counter that triggers move forward on every committed change to the
 tables that decide who may read what and how a list reads (see the migration that adds
 ``change_counter``). A process reads the counter at the start of a request. While it has not
 moved, values it computed from the store earlier (a token's record, a principal's rights, a
@@ -54,7 +54,7 @@ class ChangeCounter:
 
     @property
     def reads_without_waiting(self) -> bool:
-        """Whether ``read_now`` can answer (the store is a SQLite file)."""
+        """Whether ``read_now`` can read the counter (the store is a SQLite file)."""
         return self._sqlite_path is not None
 
     def close(self) -> None:

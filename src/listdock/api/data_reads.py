@@ -1,9 +1,9 @@
 """Serving token-authenticated data requests: on the event loop when they can, else in a thread.
 
 A data request needs the caller's token record and rights and the list's fields, all read
-from the store, before it reads its source. ``DataReads`` keeps those in a ``ChangeCache``,
-so while the store's change counter stays the same a request reads the store once (the
-counter) and its source once; any change to the store, by any process, empties the cache.
+from the store, before it reads its source. ``DataReads`` keeps those in a ``ChangeCache``.
+While the store's change counter stays the same, a request reads the store once (the
+counter) and its source once. Any change to the store, by any process, empties the cache.
 
 A request is answered on the event loop, with no thread hop, when everything it needs from
 the store is cached, the store is a SQLite file, the source is SQLite and the page is small
@@ -33,6 +33,7 @@ from listdock.api.auth import Caller, client_address, presented_token
 from listdock.api.data_response import data_response, page_response
 from listdock.api.deps import run_data_work
 from listdock.change_counter import ChangeCache, Snapshot
+from listdock.connectors.formats import json_page
 from listdock.connectors.sqlite_pages import PageReader, PageTooSlowError
 from listdock.domain.models import Endpoint
 from listdock.errors import AuthenticationError, ListdockError
@@ -55,7 +56,7 @@ INLINE_FORMATS = ("json", "csv", "xml")
 
 
 class ReadContext:
-    """What a planner may ask of the store for one request, answered from the cache.
+    """The store reads a planner may request for one request, served from the cache.
 
     With ``wait`` False every method returns None instead of reading the store.
     """
@@ -215,10 +216,15 @@ class DataReads:
 
     def _inline_response(self, request: Request, prepared: PreparedQuery) -> Response:
         query = prepared.query
-        limit = query.limit or 0
-        rows = self.pages.read(
-            prepared.engine, replace(query, limit=limit + 1), budget=INLINE_BUDGET
-        )
+        page_query = replace(query, limit=(query.limit or 0) + 1)
+        if prepared.format == "json":
+            rows = self.pages.read(
+                prepared.engine, page_query, budget=INLINE_BUDGET, decimals_as_read=True
+            )
+            body = json_page(query.fields, rows[: query.limit], decimals_as_read=True)
+            if body is not None:
+                return page_response(prepared, request.url, rows, body=body)
+        rows = self.pages.read(prepared.engine, page_query, budget=INLINE_BUDGET)
         return page_response(prepared, request.url, rows)
 
 

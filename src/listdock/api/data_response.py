@@ -69,11 +69,17 @@ def data_response(prepared: PreparedQuery, url: URL | None) -> Response:
 
 
 def page_response(
-    prepared: PreparedQuery, url: URL | None, rows: list[Any], total: int | None = None
+    prepared: PreparedQuery,
+    url: URL | None,
+    rows: list[Any],
+    total: int | None = None,
+    *,
+    body: bytes | None = None,
 ) -> Response:
     """Return a buffered page: ``rows`` holds the page and, when one follows, one extra row.
 
-    ``total`` is the row count for ``X-Total-Count`` when the request asked for it.
+    ``total`` is the row count for ``X-Total-Count`` when the request asked for it. ``body``
+    is the page already rendered; by default the rows are rendered here.
     """
     query = prepared.query
     limit = query.limit or 0
@@ -81,7 +87,8 @@ def page_response(
     has_more = len(rows) > limit
     del rows[limit:]
     _add_link(headers, url, query.skip + limit, has_more)
-    body = b"".join(render(prepared.format, query.fields, rows))
+    if body is None:
+        body = b"".join(render(prepared.format, query.fields, rows))
     return Response(body, media_type=MEDIA_TYPES[prepared.format], headers=headers)
 
 

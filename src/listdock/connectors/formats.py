@@ -186,6 +186,121 @@ def render_json(fields: Sequence[SourceField], rows: Iterable[tuple[Any, ...]]) 
     yield "".join(parts).encode("utf-8")
 
 
+class _NotNative(Exception):
+    """A value has no JSON-native form that renders exactly as ``render_json`` writes it."""
+
+
+def _native_decimal(value: Any) -> Any:
+    """Return a float or int whose JSON text is the decimal's exact text; None for NaN."""
+    if type(value) is not Decimal:
+        return _native_other(value)
+    if not value.is_finite():
+        return None
+    text = str(value)
+    number = float(text)
+    if repr(number) == text:
+        return number
+    if text.lstrip("-").isdigit():
+        return int(text)
+    raise _NotNative
+
+
+def _native_decimal_as_read(value: Any) -> Any:
+    """Like ``_native_decimal`` for a value as SQLite returned it from a DECIMAL column.
+
+    ``ExactDecimal`` would read a float as ``Decimal(repr(value))``. Its text equals
+    ``repr(value)`` whenever that has no exponent, which is when 1e-4 <= |value| < 1e16.
+    """
+    kind = type(value)
+    if kind is float:
+        if 1e-4 <= abs(value) < 1e16 or value == 0.0:
+            return value
+        if not math.isfinite(value):
+            return None
+        raise _NotNative
+    if kind is int:
+        return value
+    raise _NotNative
+
+
+def _native_boolean(value: Any) -> Any:
+    if type(value) is int and value in (0, 1):
+        return value == 1
+    return value
+
+
+def _native_temporal(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+def _native_binary(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _binary_text(value)
+    return value
+
+
+def _native_other(value: Any) -> Any:
+    raise _NotNative
+
+
+_NATIVE_CONVERTERS: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.DECIMAL: _native_decimal,
+    FieldType.BOOLEAN: _native_boolean,
+    FieldType.DATE: _native_temporal,
+    FieldType.DATETIME: _native_temporal,
+    FieldType.TIME: _native_temporal,
+    FieldType.BINARY: _native_binary,
+}
+
+
+def json_page(
+    fields: Sequence[SourceField], rows: Sequence[tuple[Any, ...]], *, decimals_as_read: bool
+) -> bytes | None:
+    """Return a page of rows as ``render_json`` writes them, encoded by the json module in C.
+
+    Returns None when a value has no JSON-native form with the same text (a decimal with an
+    exponent, a value of an unexpected type, NaN in a float field) or two fields share an
+    ApiName; ``render_json`` then writes the page. With ``decimals_as_read``, DECIMAL values
+    are still as SQLite returned them (see ``_native_decimal_as_read``).
+    """
+    names = [field.api_name for field in fields]
+    if len(set(names)) != len(names):
+        return None
+    converted = [
+        (index, _native_decimal_as_read if decimals_as_read else _native_decimal)
+        if field.type is FieldType.DECIMAL
+        else (index, _NATIVE_CONVERTERS[field.type])
+        for index, field in enumerate(fields)
+        if field.type in _NATIVE_CONVERTERS
+    ]
+    try:
+        native: Sequence[Sequence[Any]] = (
+            [_native_row(row, converted) for row in rows] if converted else rows
+        )
+        text = json.dumps(
+            [dict(zip(names, row)) for row in native],  # noqa: B905 (rows match fields)
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+    except (_NotNative, TypeError, ValueError):
+        return None
+    return text.encode("utf-8")
+
+
+def _native_row(
+    row: tuple[Any, ...], converted: list[tuple[int, Callable[[Any], Any]]]
+) -> list[Any]:
+    values = list(row)
+    for index, convert in converted:
+        value = values[index]
+        if value is not None:
+            values[index] = convert(value)
+    return values
+
+
 # CSV ------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ that ``build_select`` gives, with every value bound) and then runs it on a raw c
 from the engine's pool, converting values with the same result processors as SQLAlchemy.
 
 A budget bounds the time a read may take: SQLite's progress handler interrupts the query when
-it runs out, and ``read`` raises ``PageTooSlowError``. The caller then reads the page another
+it runs out (the budget is CPU time of the reading thread, with a wall-clock limit of ten
+budgets), and ``read`` raises ``PageTooSlowError``. The caller then reads the page another
 way (a worker thread without the budget) and the shape is remembered as slow, so it is not
 tried with a budget again.
 """
@@ -18,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,12 +27,15 @@ from sqlalchemy import exc
 
 from listdock.connectors.engines import source_error_for_engine
 from listdock.connectors.query import SourceQuery, bound_values, build_select, shape_key
+from listdock.connectors.types import FieldType
 
 logger = logging.getLogger(__name__)
 
 MAX_SHAPES = 1024
 # SQLite calls the progress handler every this many virtual machine instructions.
 PROGRESS_INSTRUCTIONS = 1000
+# A read may take this many budgets of wall-clock time before it is interrupted.
+WALL_BUDGETS = 10
 
 Processor = Callable[[Any], Any]
 
@@ -49,6 +53,8 @@ class CompiledPage:
     # of the shape, such as a strftime format, and its value is the one compiled in.
     parameters: tuple[tuple[str, Processor | None, Any], ...]
     columns: tuple[tuple[int, Processor], ...]
+    # The same without DECIMAL fields, for ``decimals_as_read``.
+    columns_as_read: tuple[tuple[int, Processor], ...]
     slow: bool = False
 
 
@@ -66,9 +72,17 @@ class PageReader:
         return compiled is not None and compiled.slow
 
     def read(
-        self, engine: sa.Engine, query: SourceQuery, *, budget: float
+        self,
+        engine: sa.Engine,
+        query: SourceQuery,
+        *,
+        budget: float,
+        decimals_as_read: bool = False,
     ) -> list[tuple[Any, ...]]:
         """Return the rows of ``query`` (a page) as ``stream_rows`` would, within ``budget`` s.
+
+        With ``decimals_as_read``, DECIMAL values stay as SQLite returns them (int, float or
+        text) instead of becoming ``Decimal``.
 
         Raises PageTooSlowError when the budget runs out, SourceConnectionError or
         SourceTimeoutError when the source fails, and what ``normalize_restriction`` raises.
@@ -86,10 +100,14 @@ class PageReader:
             )
         )
 
-        deadline = time.perf_counter() + budget
+        # The budget is CPU time of this thread, so time spent waiting for the interpreter
+        # lock while other threads run does not count; a wall-clock limit of ten budgets
+        # catches a read that waits for the disk instead.
+        cpu_deadline = time.thread_time() + budget
+        wall_deadline = time.perf_counter() + budget * WALL_BUDGETS
 
         def out_of_time() -> bool:
-            return time.perf_counter() > deadline
+            return time.thread_time() > cpu_deadline or time.perf_counter() > wall_deadline
 
         try:
             connection = engine.raw_connection()
@@ -111,8 +129,9 @@ class PageReader:
             driver.set_progress_handler(None, 0)
             connection.close()
 
-        if compiled.columns:
-            rows = [_converted(row, compiled.columns) for row in rows]
+        columns = compiled.columns_as_read if decimals_as_read else compiled.columns
+        if columns:
+            rows = [_converted(row, columns) for row in rows]
         return rows
 
     def _compile(
@@ -134,7 +153,16 @@ class PageReader:
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 columns.append((index, process))
-        compiled = CompiledPage(statement.string, parameters, tuple(columns))
+        compiled = CompiledPage(
+            statement.string,
+            parameters,
+            tuple(columns),
+            tuple(
+                (index, process)
+                for index, process in columns
+                if query.fields[index].type is not FieldType.DECIMAL
+            ),
+        )
         with self._lock:
             if len(self._compiled) >= self._max_shapes:
                 self._compiled.clear()
@@ -143,9 +171,7 @@ class PageReader:
 
     def _mark_slow(self, key: tuple[Any, ...], compiled: CompiledPage) -> None:
         with self._lock:
-            self._compiled[key] = CompiledPage(
-                compiled.sql, compiled.parameters, compiled.columns, slow=True
-            )
+            self._compiled[key] = replace(compiled, slow=True)
 
 
 def _converted(row: tuple[Any, ...], columns: tuple[tuple[int, Processor], ...]) -> tuple[Any, ...]:

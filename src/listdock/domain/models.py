@@ -555,9 +555,7 @@ class WidgetParameter(Base):
     __table_args__ = (UniqueConstraint("widget_id", "name_normalized"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    widget_id: Mapped[str] = mapped_column(
-        ForeignKey("widgets.id", ondelete="CASCADE"), index=True
-    )
+    widget_id: Mapped[str] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     name_normalized: Mapped[str] = mapped_column(String(64))
     entity_field_id: Mapped[str] = mapped_column(

@@ -8,17 +8,23 @@ Failed attempts use an exact moving window. Requests per token use a sliding win
 two counters per token (this window and the one before, weighted by how much of it still
 overlaps), so counting a request costs the same however many were counted before. A moving
 window keeps one entry per request, which makes each count slower as the limit grows.
+
+Without Redis, requests are counted by ``LocalWindowCounter``, the same algorithm as the
+limits library's, because its memory storage starts a timer thread every 10 ms while any
+counter exists, and every request counts.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.util import WindowStats
 
 from listdock.errors import ConfigurationError, RateLimitedError
 
@@ -41,7 +47,9 @@ class RateLimiter:
             raise ConfigurationError("LISTDOCK_REDIS_URL must name a synchronous storage")
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self._request_limiter = SlidingWindowCounterRateLimiter(self._storage)
+        self._request_limiter: SlidingWindowCounterRateLimiter | LocalWindowCounter = (
+            SlidingWindowCounterRateLimiter(self._storage) if storage_url else LocalWindowCounter()
+        )
 
     def __repr__(self) -> str:
         return "RateLimiter()"
@@ -89,7 +97,7 @@ class RateLimiter:
 
     def _retry_after(
         self,
-        limiter: MovingWindowRateLimiter | SlidingWindowCounterRateLimiter,
+        limiter: MovingWindowRateLimiter | SlidingWindowCounterRateLimiter | LocalWindowCounter,
         item: RateLimitItem,
         *keys: str,
     ) -> int:
@@ -102,3 +110,59 @@ class RateLimiter:
     def reset(self) -> None:
         """Clear every counter (used by tests and by an administrator after an incident)."""
         self._storage.reset()
+        if isinstance(self._request_limiter, LocalWindowCounter):
+            self._request_limiter.reset()
+
+
+class LocalWindowCounter:
+    """Sliding window counters in this process's memory, with no background thread.
+
+    Windows are aligned to multiples of the limit's period. The count of a key is the
+    previous window's count weighted by the part of it the sliding window still covers, plus
+    the current window's count, as in the limits library's sliding window counter.
+    """
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+        # key -> (window number, previous window's count, this window's count)
+        self._windows: dict[tuple[str, ...], tuple[int, int, int]] = {}
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Count one hit and return True, or return False when the limit is reached."""
+        period = item.get_expiry()
+        now = time.time()
+        window = int(now // period)
+        key = (item.key_for(), *identifiers)
+        with self._lock:
+            previous, current = self._counts(key, window)
+            overlap = 1 - (now - window * period) / period
+            if previous * overlap + current + 1 > item.amount:
+                return False
+            if len(self._windows) >= self._max_keys and key not in self._windows:
+                self._windows.clear()
+            self._windows[key] = (window, previous, current + 1)
+            return True
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        """Return when the current window ends and how many hits it still allows."""
+        period = item.get_expiry()
+        now = time.time()
+        window = int(now // period)
+        with self._lock:
+            previous, current = self._counts((item.key_for(), *identifiers), window)
+        overlap = 1 - (now - window * period) / period
+        remaining = max(0, math.floor(item.amount - previous * overlap - current))
+        return WindowStats((window + 1) * period, remaining)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+    def _counts(self, key: tuple[str, ...], window: int) -> tuple[int, int]:
+        stored = self._windows.get(key)
+        if stored is None or stored[0] < window - 1:
+            return 0, 0
+        if stored[0] == window - 1:
+            return stored[2], 0
+        return stored[1], stored[2]

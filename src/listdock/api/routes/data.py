@@ -11,6 +11,7 @@ from listdock.api.auth import require_not_widget_token
 from listdock.api.data_reads import ReadContext, get_reads
 from listdock.api.data_response import data_response
 from listdock.api.deps import AccessDep, ServicesDep, SessionDep
+from listdock.api.direct_route import DirectRoute
 from listdock.api.schemas import ErrorOut, QueryIn
 from listdock.errors import InvalidInputError
 from listdock.security.roles import READ_API
@@ -104,7 +105,6 @@ def parse_fields(raw: str | None) -> tuple[FieldRef, ...]:
     return tuple(FieldRef(name) for name in names)
 
 
-@router.get("/entity/{EntityId}/data", responses=DATA_RESPONSES, response_class=Response)
 async def read_entity_data(EntityId: str, request: Request) -> Response:  # noqa: N803
     """Return a page of a list's rows (default fields unless ``fields`` names others).
 
@@ -114,6 +114,16 @@ async def read_entity_data(EntityId: str, request: Request) -> Response:  # noqa
     list and company.
     """
     return await get_reads(request).serve(request, partial(plan_entity_read, EntityId))
+
+
+router.add_api_route(
+    "/entity/{EntityId}/data",
+    read_entity_data,
+    methods=["GET"],
+    responses=DATA_RESPONSES,
+    response_class=Response,
+    route_class_override=DirectRoute,
+)
 
 
 def plan_entity_read(entity_id: str, context: ReadContext) -> PreparedQuery | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from listdock.api.auth import require_not_widget_token
 from listdock.api.data_reads import ReadContext, get_reads
 from listdock.api.deps import AccessDep, ServicesDep, SessionDep, get_services
+from listdock.api.direct_route import DirectRoute
 from listdock.api.routes.data import DATA_RESPONSES, parse_bool, parse_int, parse_order, query_value
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_saved import (
@@ -218,13 +219,25 @@ def plan_endpoint_call(name: str, context: ReadContext) -> PreparedQuery | None:
     return context.prepare(data_request, access)
 
 
-@router.get("/favorite/{EndpointName}", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_by_favorite_path(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint (name matched case-insensitively) with its parameters."""
     return await get_reads(request).serve(request, partial(plan_endpoint_call, EndpointName))
 
 
-@router.get("/endpoint/{EndpointName}/data", responses=DATA_RESPONSES, response_class=Response)
 async def call_endpoint_data(EndpointName: str, request: Request) -> Response:  # noqa: N803
     """Call a named endpoint; the same as ``GET /favorite/{EndpointName}``."""
     return await get_reads(request).serve(request, partial(plan_endpoint_call, EndpointName))
+
+
+for path, endpoint in (
+    ("/favorite/{EndpointName}", call_endpoint_by_favorite_path),
+    ("/endpoint/{EndpointName}/data", call_endpoint_data),
+):
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        responses=DATA_RESPONSES,
+        response_class=Response,
+        route_class_override=DirectRoute,
+    )
