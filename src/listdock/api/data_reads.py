@@ -163,8 +163,10 @@ class DataReads:
         data: DataService,
         endpoints: EndpointService,
         pages: PageReader,
+        inline_budget: float = INLINE_BUDGET,
     ) -> None:
         self.sessions = sessions
+        self.inline_budget = inline_budget
         self.cache = cache
         self.tokens = tokens
         self.data = data
@@ -219,12 +221,12 @@ class DataReads:
         page_query = replace(query, limit=(query.limit or 0) + 1)
         if prepared.format == "json":
             rows = self.pages.read(
-                prepared.engine, page_query, budget=INLINE_BUDGET, decimals_as_read=True
+                prepared.engine, page_query, budget=self.inline_budget, decimals_as_read=True
             )
             body = json_page(query.fields, rows[: query.limit], decimals_as_read=True)
             if body is not None:
                 return page_response(prepared, request.url, rows, body=body)
-        rows = self.pages.read(prepared.engine, page_query, budget=INLINE_BUDGET)
+        rows = self.pages.read(prepared.engine, page_query, budget=self.inline_budget)
         return page_response(prepared, request.url, rows)
 
 
