@@ -66,6 +66,7 @@ from listdock.services.tokens import TokenService, UsageRecorder
 from listdock.services.widgets import WidgetService
 from listdock.settings import Settings, resolve_secret_key
 from listdock.web import embed as embed_pages
+from listdock.web.embed_views import EmbedViews
 from listdock.web.errors import install_web_error_handlers
 from listdock.web.pages import admin as admin_pages
 from listdock.web.pages import auth as auth_pages
@@ -118,6 +119,7 @@ class Services:
     embed: EmbedService
     change_counter: ChangeCounter
     reads: DataReads
+    embed_views: EmbedViews
     # Set when the app starts; None means the default thread pool.
     data_threads: CapacityLimiter | None = None
 
@@ -177,9 +179,24 @@ def build_services(
         clock, data_service, favorite_service, settings.default_max_records
     )
     change_counter = ChangeCounter(engine)
+    change_cache = ChangeCache(change_counter)
+    page_reader = PageReader()
+    embed_signer = EmbedSessionSigner(keys.embed_sessions, clock)
     relationship_service = RelationshipService(clock, data_service)
     widget_service = WidgetService(clock, audit, data_service, favorite_service, token_service)
     action_service = ActionService(clock, audit, data_service, connector_service)
+    embed_service = EmbedService(
+        sessions,
+        clock,
+        embed_signer,
+        token_service,
+        usage,
+        audit,
+        widget_service,
+        data_service,
+        action_service,
+        relationship_service,
+    )
     services = Services(
         settings=settings,
         engine=engine,
@@ -211,26 +228,21 @@ def build_services(
         pages=PageRenderer(build_environment()),
         widgets=widget_service,
         actions=action_service,
-        embed=EmbedService(
-            sessions,
-            clock,
-            EmbedSessionSigner(keys.embed_sessions, clock),
-            token_service,
-            usage,
-            audit,
-            widget_service,
-            data_service,
-            action_service,
-            relationship_service,
-        ),
+        embed=embed_service,
         change_counter=change_counter,
         reads=DataReads(
+            sessions, change_cache, token_service, data_service, endpoint_service, page_reader
+        ),
+        embed_views=EmbedViews(
             sessions,
-            ChangeCache(change_counter),
-            token_service,
+            change_cache,
+            clock,
+            embed_signer,
+            usage,
+            widget_service,
+            embed_service,
             data_service,
-            endpoint_service,
-            PageReader(),
+            page_reader,
         ),
     )
     if migrate:
@@ -267,11 +279,14 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     install_web_error_handlers(app)
     # Favorites come before endpoints: GET /favorite/{FavoriteId} (a UUID) must match before
-    # GET /favorite/{EndpointName}. The data routes come first because they are the busiest
-    # and routes are tried in order; no other route matches their paths.
+    # GET /favorite/{EndpointName}. The data and embed routes come first because they are
+    # the busiest and routes are tried in order; no other route matches their paths.
+    for module in (data, favorites, endpoints):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(embed_pages.router)
     for module in (
-        data, favorites, endpoints, account, users, teams, roles, grants, tokens, audit,
-        connectors, entities, custom_lists, relationships, widgets, actions,
+        account, users, teams, roles, grants, tokens, audit, connectors, entities,
+        custom_lists, relationships, widgets, actions,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     for page_module in (
@@ -279,7 +294,6 @@ def create_app(services: Services) -> FastAPI:
         admin_pages, developer_endpoints, developer_widgets, list_actions,
     ):  # fmt: skip
         app.include_router(page_module.router)
-    app.include_router(embed_pages.router)
     app.mount("/static", StaticFiles(packages=[("listdock", "web/static")]), name="static")
     return app
 

@@ -26,7 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from listdock.connectors.engines import source_error_for_engine
-from listdock.connectors.query import SourceQuery, bound_values, build_select, shape_key
+from listdock.connectors.query import (
+    SourceQuery,
+    bound_values,
+    build_count,
+    build_select,
+    shape_key,
+)
 from listdock.connectors.types import FieldType
 
 logger = logging.getLogger(__name__)
@@ -66,9 +72,18 @@ class PageReader:
         self._compiled: dict[tuple[Any, ...], CompiledPage] = {}
         self._lock = threading.Lock()
 
-    def is_slow(self, query: SourceQuery) -> bool:
-        """Return whether a read of this query's shape ran out of its budget before."""
+    def is_slow(self, query: SourceQuery, *, with_count: bool = False) -> bool:
+        """Return whether a read of this query's shape ran out of its budget before.
+
+        With ``with_count``, also whether counting its rows did.
+        """
         compiled = self._compiled.get(shape_key(query, "sqlite"))
+        if compiled is not None and compiled.slow:
+            return True
+        if not with_count:
+            return False
+        counted = replace(query, fields=(), order_by=(), key_fields=(), skip=0, limit=None)
+        compiled = self._compiled.get(("count", *shape_key(counted, "sqlite")))
         return compiled is not None and compiled.slow
 
     def read(
@@ -91,7 +106,34 @@ class PageReader:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compile(key, query, engine.dialect)
-        values = bound_values(query, "sqlite")
+        rows = self._run(engine, key, compiled, bound_values(query, "sqlite"), budget)
+        columns = compiled.columns_as_read if decimals_as_read else compiled.columns
+        if columns:
+            rows = [_converted(row, columns) for row in rows]
+        return rows
+
+    def count(self, engine: sa.Engine, query: SourceQuery, *, budget: float) -> int:
+        """Return the number of rows the query's restrictions match, within ``budget`` s.
+
+        Raises what ``read`` raises.
+        """
+        counted = replace(query, fields=(), order_by=(), key_fields=(), skip=0, limit=None)
+        key = ("count", *shape_key(counted, "sqlite"))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(key, counted, engine.dialect, count=True)
+        rows = self._run(engine, key, compiled, bound_values(counted, "sqlite"), budget)
+        return int(rows[0][0])
+
+    def _run(
+        self,
+        engine: sa.Engine,
+        key: tuple[Any, ...],
+        compiled: CompiledPage,
+        values: dict[str, Any],
+        budget: float,
+    ) -> list[tuple[Any, ...]]:
+        """Run a compiled statement with its values and return the raw rows."""
         parameters = tuple(
             value if process is None else process(value)
             for value, process in (
@@ -101,7 +143,7 @@ class PageReader:
         )
 
         # The budget is CPU time of this thread, so time spent waiting for the interpreter
-        # lock while other threads run does not count; a wall-clock limit of ten budgets
+        # lock while other threads run does not count. A wall-clock limit of ten budgets
         # catches a read that waits for the disk instead.
         cpu_deadline = time.thread_time() + budget
         wall_deadline = time.perf_counter() + budget * WALL_BUDGETS
@@ -128,16 +170,17 @@ class PageReader:
         finally:
             driver.set_progress_handler(None, 0)
             connection.close()
-
-        columns = compiled.columns_as_read if decimals_as_read else compiled.columns
-        if columns:
-            rows = [_converted(row, columns) for row in rows]
         return rows
 
     def _compile(
-        self, key: tuple[Any, ...], query: SourceQuery, dialect: sa.Dialect
+        self,
+        key: tuple[Any, ...],
+        query: SourceQuery,
+        dialect: sa.Dialect,
+        *,
+        count: bool = False,
     ) -> CompiledPage:
-        select = build_select(query, "sqlite")
+        select = build_count(query, "sqlite") if count else build_select(query, "sqlite")
         statement = select.compile(dialect=dialect)
         names = statement.positiontup or []
         parameters = tuple(
@@ -160,7 +203,7 @@ class PageReader:
             tuple(
                 (index, process)
                 for index, process in columns
-                if query.fields[index].type is not FieldType.DECIMAL
+                if count or query.fields[index].type is not FieldType.DECIMAL
             ),
         )
         with self._lock:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +34,8 @@ SESSION_PREFIX = "lde_"
 MAX_LIFETIME = timedelta(minutes=15)
 SALT = "listdock embed session"
 MAX_VALUE_LENGTH = 8192
+# Signed and verified values kept for reuse, each.
+REMEMBERED_VALUES = 4096
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ class EmbedSessionSigner:
         )
         self._clock = clock
         self._lifetime = lifetime
+        # Signing and checking a value are pure functions of it, so recent results are kept:
+        # a page renews its session on every request, and expiry has one-second resolution.
+        self._signed: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._verified: OrderedDict[str, EmbedSession] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "EmbedSessionSigner()"
@@ -87,16 +96,30 @@ class EmbedSessionSigner:
             parameters=dict(parameters),
             expires_at=expires_at,
         )
-        payload = {
-            "widget": widget_id,
-            "token": token_id,
-            "prefix": token_prefix,
-            "principal": principal_id,
-            "read_only": read_only,
-            "parameters": claims.parameters,
-            "expires": int(expires_at.timestamp()),
-        }
-        return SESSION_PREFIX + str(self._serializer.dumps(payload)), claims
+        expires = int(expires_at.timestamp())
+        key = (
+            widget_id,
+            token_id,
+            token_prefix,
+            principal_id,
+            read_only,
+            tuple(claims.parameters.items()),
+            expires,
+        )
+        value = self._signed.get(key)
+        if value is None:
+            payload = {
+                "widget": widget_id,
+                "token": token_id,
+                "prefix": token_prefix,
+                "principal": principal_id,
+                "read_only": read_only,
+                "parameters": claims.parameters,
+                "expires": expires,
+            }
+            value = SESSION_PREFIX + str(self._serializer.dumps(payload))
+            self._remember(self._signed, key, value)
+        return value, claims
 
     def renew(self, claims: EmbedSession) -> tuple[str, EmbedSession]:
         """Return a fresh session with the same claims; call only after re-checking them."""
@@ -117,6 +140,16 @@ class EmbedSessionSigner:
         """
         if not is_session_value(value) or len(value) > MAX_VALUE_LENGTH:
             raise AuthenticationError("malformed")
+        claims = self._verified.get(value)
+        if claims is None:
+            claims = self._checked(value)
+            self._remember(self._verified, value, claims)
+        if claims.expires_at <= self._clock.now():
+            raise AuthenticationError("expired")
+        return claims
+
+    def _checked(self, value: str) -> EmbedSession:
+        """Return the claims of a value whose signature is valid, whatever its expiry."""
         try:
             payload: Any = self._serializer.loads(value[len(SESSION_PREFIX) :])
         except BadSignature:
@@ -133,6 +166,10 @@ class EmbedSessionSigner:
             )
         except (KeyError, TypeError, ValueError):
             raise AuthenticationError("malformed") from None
-        if claims.expires_at <= self._clock.now():
-            raise AuthenticationError("expired")
         return claims
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        with self._lock:
+            cache[key] = value
+            if len(cache) > REMEMBERED_VALUES:
+                cache.popitem(last=False)

@@ -155,8 +155,102 @@ class WidgetPage:
         return self.view.skip + self.page_size < self.total_count
 
 
+# The columns of an embed session's token that ``session_refusal`` checks, by token id.
+_SESSION_TOKEN = (
+    select(
+        Token.status,
+        Token.prefix,
+        Token.expires_at,
+        Token.principal_id,
+        Token.widget_id,
+        Principal.status,
+    )
+    .join(Principal, Principal.id == Token.principal_id)
+    .where(Token.id == sa.bindparam("token_id"))
+)
+
+
+def session_refusal(
+    row: tuple[Any, ...] | None, claims: EmbedSession, widget_id: str, now: dt.datetime
+) -> str | None:
+    """Return why an embed session's token is refused now, or None when it still works.
+
+    ``row`` is the ``_SESSION_TOKEN`` row of the session's token, None when it is gone.
+    """
+    if row is None:
+        return "unknown"
+    status, prefix, expires_at, principal_id, token_widget_id, owner_status = row
+    if status == "Revoked" or prefix != claims.token_prefix:
+        return "revoked"
+    if status == "Disabled":
+        return "disabled"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    if owner_status != "Active" or principal_id != claims.principal_id:
+        return "owner_disabled"
+    if token_widget_id not in (None, widget_id):
+        return "unknown"
+    return None
+
+
+@dataclass(frozen=True)
+class ViewSetup:
+    """What every page of a widget shows one caller: columns, actions, details, exports."""
+
+    widget: Widget
+    columns: list[Column]
+    page_size: int
+    key_fields: list[EntityField]
+    actions: list[OfferedAction]
+    details: list[OfferedDetail]
+    export_formats: list[str]
+
+    def empty_page(self, view: ViewState) -> WidgetPage:
+        return WidgetPage(
+            widget=self.widget,
+            columns=self.columns,
+            rows=[],
+            total_count=0,
+            view=view,
+            page_size=self.page_size,
+            search_fields=self.columns,
+            actions=self.actions,
+            details=self.details,
+            export_formats=self.export_formats,
+            has_keys=bool(self.key_fields),
+        )
+
+    def page(
+        self, source: WidgetSource, view: ViewState, total: int, rows: list[tuple[Any, ...]]
+    ) -> WidgetPage:
+        """Return the page showing ``rows``: the shown fields, then the key fields."""
+        page = self.empty_page(view)
+        page.total_count = total
+        shown = len(source.fields)
+        kinds = [(item.type, item.decimal_places) for item in source.fields]
+        key_names = [item.api_name for item in self.key_fields]
+        for values in rows:
+            cells = [
+                display_text(value, kind, places)
+                for value, (kind, places) in zip(values[:shown], kinds, strict=True)
+            ]
+            key = None
+            if key_names:
+                key = {
+                    name: key_value(value)
+                    for name, value in zip(key_names, values[shown:], strict=True)
+                }
+            page.rows.append(Row(cells=cells, key=key))
+        return page
+
+
 def display_text(value: Any, field_type: str, decimal_places: int | None) -> str:
     """Return the text a widget shows for a value (the template escapes it)."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -176,6 +270,8 @@ def display_text(value: Any, field_type: str, decimal_places: int | None) -> str
 
 def key_value(value: Any) -> Any:
     """Return a JSON-safe form of a primary key value that ``convert_value`` accepts back."""
+    if type(value) is int or type(value) is str:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.time):
@@ -319,27 +415,9 @@ class EmbedService:
             raise PermissionDeniedError(
                 "This embed session belongs to another widget", code="token_scope"
             )
-        row = session.execute(
-            select(Token, Principal.status)
-            .join(Principal, Principal.id == Token.principal_id)
-            .where(Token.id == claims.token_id)
-        ).first()
+        row = session.execute(_SESSION_TOKEN, {"token_id": claims.token_id}).first()
         now = self._clock.now()
-        reason = None
-        if row is None:
-            reason = "unknown"
-        else:
-            token, owner_status = row
-            if token.status == "Revoked" or token.prefix != claims.token_prefix:
-                reason = "revoked"
-            elif token.status == "Disabled":
-                reason = "disabled"
-            elif token.expires_at is not None and token.expires_at <= now:
-                reason = "expired"
-            elif owner_status != "Active" or token.principal_id != claims.principal_id:
-                reason = "owner_disabled"
-            elif token.widget_id not in (None, widget.id):
-                reason = "unknown"
+        reason = session_refusal(None if row is None else tuple(row), claims, widget.id, now)
         if reason is not None:
             self._audit.record(
                 "token_refused",
@@ -452,19 +530,37 @@ class EmbedService:
         view: ViewState,
     ) -> WidgetPage:
         """Return one page of the widget; raises what ``DataService.prepare`` raises."""
+        setup = self.view_setup(session, caller.read_only, access, source)
+        if source.widget.type == "summary":
+            page = setup.empty_page(view)
+            page.has_keys = False
+            self._fill_summary(session, caller, access, source, page)
+            return page
+        prepared = self.prepare_rows(
+            session, caller, access, source, view, setup.page_size, setup.key_fields
+        )
+        total = prepared.count_rows()
+        return setup.page(source, view, total, list(prepared.stream()))
+
+    def view_setup(
+        self, session: Session, read_only: bool, access: Access, source: WidgetSource
+    ) -> ViewSetup:
+        """Return what every page of the widget shows its owner, whatever the paging."""
         widget = source.widget
-        page_size = page_size_of(widget)
         columns = [self._column(item) for item in source.fields]
         connector_id = source.entity.connector_id
-        page = WidgetPage(
+        key_fields = [item for item in self._data.visible_fields(source.entity) if item.primary_key]
+        caller_actions = self._offered_actions(session, read_only, access, source)
+        details = []
+        if widget.type == "grid" and key_fields:
+            details = self._offered_details(session, access, source)
+        return ViewSetup(
             widget=widget,
             columns=columns,
-            rows=[],
-            total_count=0,
-            view=view,
-            page_size=page_size,
-            search_fields=columns,
-            actions=self._offered_actions(session, caller, access, source),
+            page_size=page_size_of(widget),
+            key_fields=key_fields,
+            actions=caller_actions,
+            details=details,
             export_formats=[
                 format_name
                 for format_name, permission in (
@@ -474,30 +570,6 @@ class EmbedService:
                 if access.has_connector_permission(connector_id, permission)
             ],
         )
-        if widget.type == "summary":
-            self._fill_summary(session, caller, access, source, page)
-            return page
-
-        key_fields = [item for item in self._data.visible_fields(source.entity) if item.primary_key]
-        page.has_keys = bool(key_fields)
-        if widget.type == "grid" and key_fields:
-            page.details = self._offered_details(session, access, source)
-        prepared = self.prepare_rows(session, caller, access, source, view, page_size, key_fields)
-        page.total_count = prepared.count_rows()
-        shown = len(source.fields)
-        for values in prepared.stream():
-            cells = [
-                display_text(value, item.type, item.decimal_places)
-                for value, item in zip(values[:shown], source.fields, strict=True)
-            ]
-            key = None
-            if key_fields:
-                key = {
-                    item.api_name: key_value(value)
-                    for item, value in zip(key_fields, values[shown:], strict=True)
-                }
-            page.rows.append(Row(cells=cells, key=key))
-        return page
 
     def prepare_rows(
         self,
@@ -511,6 +583,19 @@ class EmbedService:
         export_format: str = "json",
     ) -> PreparedQuery:
         """Return the widget's query: its fields (then ``extra_fields``), filters and order."""
+        request = self.view_request(caller, source, view, max_records, extra_fields, export_format)
+        return self._data.prepare(session, request, access)
+
+    def view_request(
+        self,
+        caller: EmbedCaller,
+        source: WidgetSource,
+        view: ViewState,
+        max_records: int,
+        extra_fields: Sequence[EntityField] = (),
+        export_format: str = "json",
+    ) -> DataRequest:
+        """Return the data request of ``prepare_rows``; raises InvalidInputError for a bad view."""
         by_api = {item.api_name.casefold(): item for item in source.fields}
         restrictions = self.parameter_restrictions(caller, source)
         if view.search:
@@ -528,7 +613,7 @@ class EmbedService:
             order_by = (OrderSpec(FieldRef(sort_field.id, by_id=True), view.descending),)
         # Extra fields come after the shown ones even when shown too, at fixed positions.
         fields = [*source.fields, *extra_fields]
-        request = DataRequest(
+        return DataRequest(
             entity_id=source.entity.id,
             company_id=source.company.id,
             fields=tuple(FieldRef(item.id, by_id=True) for item in fields),
@@ -538,16 +623,15 @@ class EmbedService:
             max_records=max_records,
             format=export_format,
         )
-        return self._data.prepare(session, request, access)
 
     def _column(self, entity_field: EntityField) -> Column:
         numeric = entity_field.type in ("integer", "decimal", "float")
         return Column(entity_field.api_name, entity_field.display_name, numeric)
 
     def _offered_actions(
-        self, session: Session, caller: EmbedCaller, access: Access, source: WidgetSource
+        self, session: Session, read_only: bool, access: Access, source: WidgetSource
     ) -> list[OfferedAction]:
-        if caller.read_only or not source.widget.actions:
+        if read_only or not source.widget.actions:
             return []
         connector_id = source.entity.connector_id
         by_api = {item.api_name: item for item in self._data.visible_fields(source.entity)}
