@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from starlette.datastructures import URL, QueryParams
+from starlette.datastructures import URL
 from starlette.responses import Response, StreamingResponse
 
 from listdock.connectors.formats import FILE_EXTENSIONS, MEDIA_TYPES, render
@@ -34,11 +34,12 @@ def next_page_url(url: URL, next_skip: int) -> str:
     """Return ``url`` with ``skip`` set to ``next_skip`` and any ``token`` parameter removed."""
     kept = [
         (key, value)
-        for key, value in QueryParams(url.query).multi_items()
+        for key, value in parse_qsl(url.query, keep_blank_values=True)
         if key not in ("skip", "token")
     ]
     kept.append(("skip", str(next_skip)))
-    return str(url.replace(query=urlencode(kept)))
+    base = str(url).partition("?")[0]
+    return f"{base}?{urlencode(kept)}"
 
 
 def data_response(prepared: PreparedQuery, url: URL | None) -> Response:

@@ -268,19 +268,21 @@ def json_page(
     names = [field.api_name for field in fields]
     if len(set(names)) != len(names):
         return None
-    converted = [
-        (index, _native_decimal_as_read if decimals_as_read else _native_decimal)
-        if field.type is FieldType.DECIMAL
-        else (index, _NATIVE_CONVERTERS[field.type])
-        for index, field in enumerate(fields)
-        if field.type in _NATIVE_CONVERTERS
-    ]
+    converted: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, field in enumerate(fields):
+        if field.type is FieldType.DECIMAL and decimals_as_read:
+            if not _decimals_as_read_are_native([row[index] for row in rows]):
+                return None
+        elif field.type is FieldType.DECIMAL:
+            converted.append((index, _native_decimal))
+        elif field.type in _NATIVE_CONVERTERS:
+            converted.append((index, _NATIVE_CONVERTERS[field.type]))
     try:
         native: Sequence[Sequence[Any]] = (
             [_native_row(row, converted) for row in rows] if converted else rows
         )
         text = json.dumps(
-            [dict(zip(names, row)) for row in native],  # noqa: B905 (rows match fields)
+            list(map(dict, map(zip, itertools.repeat(names), native))),
             ensure_ascii=False,
             separators=(",", ":"),
             allow_nan=False,
@@ -288,6 +290,26 @@ def json_page(
     except (_NotNative, TypeError, ValueError):
         return None
     return text.encode("utf-8")
+
+
+def _decimals_as_read_are_native(values: list[Any]) -> bool:
+    """Return whether SQLite's values of a DECIMAL column are JSON-native as they are.
+
+    True when every value is None, an int, or a float whose repr has no exponent
+    (1e-4 <= |value| < 1e16, or zero): ``_native_decimal_as_read`` would leave each one as it
+    is. NaN may pass this check, but json.dumps then refuses it (``allow_nan=False``). The
+    checks run in C (filter, map, min, max), not one Python call per value.
+    """
+    nonzero = list(filter(None, values))
+    if not nonzero:
+        return True
+    if not set(map(type, nonzero)) <= {int, float}:
+        return False
+    magnitudes = list(map(abs, nonzero))
+    if min(magnitudes) >= 1e-4 and max(magnitudes) < 1e16:
+        return True
+    # Large integers are exact whatever their size: check value by value.
+    return all(type(value) is int or 1e-4 <= abs(value) < 1e16 for value in nonzero)
 
 
 def _native_row(

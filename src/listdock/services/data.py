@@ -30,7 +30,7 @@ from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import InvalidInputError, NotFoundError
 from listdock.security.policy import Access
 from listdock.services.connectors import ConnectorService
-from listdock.services.list_metadata import ListMetadata, ListMetadataCache
+from listdock.services.list_metadata import FieldIndex, ListMetadata, ListMetadataCache
 
 if TYPE_CHECKING:
     from listdock.services.custom_lists import CustomListService
@@ -239,7 +239,7 @@ class DataService:
         company = self.resolve_company(session, connector, request.company_id)
         if access is not None:
             access.require_list_data(entity.connector_id, entity.id, company.id)
-        visible = self.visible_fields(entity)
+        index = metadata.fields
         table = entity.source_name
         fixed: tuple[Restriction, ...] = ()
         if entity.type == "custom" and self._custom_lists is not None:
@@ -248,43 +248,39 @@ class DataService:
             # A custom list reads its base table, always with its fixed restrictions.
             custom = self._custom_lists.source_for(session, entity, dict(request.variables))
             table, fixed = custom.table, custom.restrictions
-            visible = [field for field in visible if field.source_name in custom.columns]
-        by_id = {field.id: field for field in visible}
-        by_api = {field.api_name.casefold(): field for field in visible}
+            index = FieldIndex.of(
+                [field for field in index.visible if field.source_name in custom.columns]
+            )
+        by_id, by_api, source = index.by_id, index.by_api, index.source
 
-        def resolve(ref: FieldRef) -> EntityField:
+        def resolve(ref: FieldRef) -> SourceField:
             found = by_id.get(ref.value) if ref.by_id else by_api.get(ref.value.casefold())
             if found is None:
                 raise InvalidInputError(f"Unknown field {ref.value}", code="unknown_field")
-            return found
+            return source[found.id]
 
         if request.fields:
-            selected = [resolve(ref) for ref in request.fields]
+            selected = tuple(resolve(ref) for ref in request.fields)
         else:
-            selected = [field for field in visible if field.default_field]
+            selected = tuple(source[field.id] for field in index.defaults)
         if not selected:
             raise InvalidInputError("The list has no visible fields", code="no_fields")
         restrictions = fixed + tuple(
             normalize_restriction(
-                Restriction(
-                    field=source_field(resolve(spec.field)),
-                    operator=spec.operator,
-                    value=spec.value,
-                )
+                Restriction(field=resolve(spec.field), operator=spec.operator, value=spec.value)
             )
             for spec in request.restrictions
         )
         order_by = tuple(
-            Ordering(field=source_field(resolve(spec.field)), descending=spec.descending)
+            Ordering(field=resolve(spec.field), descending=spec.descending)
             for spec in request.order_by
         )
-        key_fields = tuple(source_field(field) for field in visible if field.primary_key)
         query = SourceQuery(
             table=table,
-            fields=tuple(source_field(field) for field in selected),
+            fields=selected,
             restrictions=restrictions,
             order_by=order_by,
-            key_fields=key_fields,
+            key_fields=index.keys,
             skip=request.skip,
             limit=limit,
         )

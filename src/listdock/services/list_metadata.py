@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Select, bindparam, event, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from listdock.connectors.types import FieldType, SourceField
 from listdock.domain.models import Company, Connector, Entity, EntityField
 from listdock.errors import NotFoundError
 
@@ -32,12 +33,51 @@ MAX_ENTRIES = 2048
 
 
 @dataclass(frozen=True)
+class FieldIndex:
+    """A list's visible fields (neither hidden nor missing), indexed for resolving requests.
+
+    ``by_api`` is keyed by the casefolded ApiName, and ``source`` gives each visible field's
+    ``SourceField`` by EntityFieldId.
+    """
+
+    visible: tuple[EntityField, ...]
+    by_id: dict[str, EntityField]
+    by_api: dict[str, EntityField]
+    source: dict[str, SourceField]
+    defaults: tuple[EntityField, ...]
+    keys: tuple[SourceField, ...]
+
+    @classmethod
+    def of(cls, fields: list[EntityField] | tuple[EntityField, ...]) -> FieldIndex:
+        """Index the visible ones of ``fields``, in their order."""
+        visible = tuple(field for field in fields if not field.hidden and not field.missing)
+        source = {
+            field.id: SourceField(
+                column=field.source_name,
+                api_name=field.api_name,
+                label=field.display_name,
+                type=FieldType(field.type),
+            )
+            for field in visible
+        }
+        return cls(
+            visible=visible,
+            by_id={field.id: field for field in visible},
+            by_api={field.api_name.casefold(): field for field in visible},
+            source=source,
+            defaults=tuple(field for field in visible if field.default_field),
+            keys=tuple(source[field.id] for field in visible if field.primary_key),
+        )
+
+
+@dataclass(frozen=True)
 class ListMetadata:
     """A list with its fields, and its connector with its companies, as read at ``stamp``."""
 
     entity: Entity
     connector: Connector
     stamp: tuple[Any, ...]
+    fields: FieldIndex
 
 
 def _stamp_statement() -> Select[*tuple[Any, ...]]:
@@ -115,7 +155,9 @@ class ListMetadataCache:
             raise NotFoundError("List not found", code="entity_not_found")
         session.expunge(entity)
         session.expunge(connector)
-        metadata = ListMetadata(entity=entity, connector=connector, stamp=stamp)
+        metadata = ListMetadata(
+            entity=entity, connector=connector, stamp=stamp, fields=FieldIndex.of(entity.fields)
+        )
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
