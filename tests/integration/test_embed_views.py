@@ -1,6 +1,6 @@
 """Cached embed views: the same fragment as the full route, and never stale.
 
-``GET /embed/{EmbedId}/view`` is answered from cached store data when it can be, on the
+``GET /embed/{EmbedId}/view`` is served from cached store data when it can be, on the
 event loop for a SQLite store and source. These tests compare it with the full route, which
 reads everything from the store, and change the store with plain SQL behind its back.
 """
@@ -31,7 +31,7 @@ def world(
 
 @pytest.fixture
 def full_routes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The embed ids of view requests the full route answered, in order."""
+    """The embed ids of view requests the full route served, in order."""
     calls: list[str] = []
     original = embed_routes.full_embed_view
 
@@ -66,7 +66,7 @@ def view(world: WidgetWorld, embed_id: str, session: str, **params: Any) -> Any:
 def full_view(
     world: WidgetWorld, monkeypatch: pytest.MonkeyPatch, embed_id: str, session: str, **params: Any
 ) -> Any:
-    """Send a view request that the full route answers."""
+    """Send a view request that the full route serves."""
     with monkeypatch.context() as patch:
         patch.setattr(EmbedViews, "_respond", lambda *_args, **_kwargs: None)
         return view(world, embed_id, session, **params)

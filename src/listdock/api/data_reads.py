@@ -5,7 +5,7 @@ from the store, before it reads its source. ``DataReads`` keeps those in a ``Cha
 While the store's change counter stays the same, a request reads the store once (the
 counter) and its source once. Any change to the store, by any process, empties the cache.
 
-A request is answered on the event loop, with no thread hop, when everything it needs from
+A request is served on the event loop, with no thread hop, when everything it needs from
 the store is cached, the store is a SQLite file, the source is SQLite and the page is small
 (at most ``INLINE_ROW_LIMIT`` rows, not XLSX, no count). Its source read then has a budget of
 ``INLINE_BUDGET`` seconds; a read that runs out of it moves to a worker thread, and that query
@@ -13,7 +13,7 @@ shape is not tried on the event loop again. Every other request runs in one work
 hop, filling the cache as it goes.
 
 A planner (``Planner``) turns a request into a prepared query. It gets a ``ReadContext``
-that answers from the cache; when the context cannot answer without waiting, it returns
+that reads from the cache. When the context cannot serve a value without waiting, it returns
 None and so does the planner, having changed nothing, and the request starts again in a
 worker thread where the context reads the store.
 """
@@ -75,7 +75,7 @@ class ReadContext:
 
         Raises AuthenticationError (401) for a missing or refused token and InvalidInputError
         for a token given twice or in the query of a POST. On the event loop the use is
-        counted by ``accept_caller``, once the request is known to be answered there.
+        counted by ``accept_caller``, once the request is known to be served there.
         """
         request = self.request
         value = presented_token(request, query_allowed=request.method in ("GET", "HEAD"))

@@ -77,7 +77,7 @@ def page_response(
     *,
     body: bytes | None = None,
 ) -> Response:
-    """Return a buffered page: ``rows`` holds the page and, when one follows, one extra row.
+    """Return a buffered page: ``rows`` contains the page and, when one follows, one extra row.
 
     ``total`` is the row count for ``X-Total-Count`` when the request asked for it. ``body``
     is the page already rendered; by default the rows are rendered here.

@@ -195,7 +195,7 @@ def session_refusal(
 
 @dataclass(frozen=True)
 class ViewSetup:
-    """What every page of a widget shows one caller: columns, actions, details, exports."""
+    """The columns, actions, details and exports that every page of a widget shows one caller."""
 
     widget: Widget
     columns: list[Column]

@@ -64,7 +64,7 @@ class CachedToken:
     checked_at: datetime
 
     def __repr__(self) -> str:
-        # The row holds the token's stored hashes: keep them out of logs.
+        # The row contains the token's stored hashes, which must stay out of logs.
         return f"CachedToken(token_id={self.row[0]!r})"
 
     @property

@@ -400,7 +400,7 @@ router.add_api_route(
 
 
 def full_embed_view(EmbedId: str, request: Request) -> Response:  # noqa: N803
-    """Answer a view request with every check in the store; runs in a worker thread."""
+    """Serve a view request with every check in the store; runs in a worker thread."""
     services = get_services(request)
     with services.sessions() as session:
         context = EmbedContext(request, session, EmbedId)

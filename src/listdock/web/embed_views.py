@@ -7,11 +7,11 @@ store. ``EmbedViews`` keeps those in the ``ChangeCache``, so while the store's c
 stays the same a view request reads the store once (the counter) and its source twice (the
 count and the page).
 
-As for data requests (see ``listdock.api.data_reads``), a view is answered on the event loop
+As for data requests (see ``listdock.api.data_reads``), a view is served on the event loop
 when everything is cached, the store and the source are SQLite and the source reads fit in
 their budget; otherwise it runs in a worker thread and fills the cache. Any request this path
 is not sure of (a long-lived token instead of a session, a session or token that fails, a
-summary widget or a custom list) goes to the full route, which checks, audits and answers it.
+summary widget or a custom list) goes to the full route, which checks, audits and serves it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class _Miss(Exception):
 
 
 class EmbedViews:
-    """Answers embed view requests from the cache, on the event loop or in a worker thread."""
+    """Serves embed view requests from the cache, on the event loop or in a worker thread."""
 
     def __init__(
         self,
@@ -96,7 +96,7 @@ class EmbedViews:
         return "EmbedViews()"
 
     async def serve(self, request: Request, embed_id: str, full_route: FullRoute) -> Response:
-        """Answer a view request; ``full_route`` answers what the cached path does not."""
+        """Serve a view request; ``full_route`` serves what the cached path does not."""
         if self._cache.reads_without_waiting:
             snapshot = self._cache.snapshot(wait=False)
             response = self._respond(request, embed_id, snapshot, wait=False)
@@ -163,7 +163,7 @@ class EmbedViews:
         if metadata.entity.type == "custom":
             return None
 
-        # From here on the request is answered here, and its use counted as the full route does.
+        # From here on the request is served here, and its use counted as the full route does.
         caller = EmbedCaller(
             principal_id=claims.principal_id,
             token_id=claims.token_id,

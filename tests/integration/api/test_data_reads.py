@@ -1,8 +1,8 @@
-"""Cached data requests: the same answers on the event loop as in a worker thread, never stale.
+"""Cached data requests: the same responses on the event loop as in a worker thread, never stale.
 
-A data request whose token, rights and list are cached is answered on the event loop when
+A data request whose token, rights and list are cached is served on the event loop when
 the store and the source are SQLite. These tests count worker-thread hops to tell the two
-ways apart, compare their answers, and change the store behind the cache's back with plain
+ways apart, compare their responses, and change the store behind the cache's back with plain
 SQL, as another process or tool would.
 """
 
@@ -50,7 +50,7 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def threaded(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str, **kwargs: Any) -> Any:
-    """Send a GET that is answered in a worker thread even when the event loop could."""
+    """Send a GET that is served in a worker thread even when the event loop could serve it."""
     with monkeypatch.context() as patch:
         patch.setattr(DataReads, "_answers_inline", lambda _self, _prepared: False)
         return client.get(url, **kwargs)
@@ -60,7 +60,7 @@ def cached_hops(services: Services, requests: int) -> list[str]:
     """The hops of cached requests: none on a SQLite store, one each on PostgreSQL.
 
     Reading PostgreSQL's change counter waits for the network, so only a SQLite store's
-    requests are answered on the event loop.
+    requests are served on the event loop.
     """
     if services.change_counter.reads_without_waiting:
         return []

@@ -127,7 +127,7 @@ router.add_api_route(
 
 
 def plan_entity_read(entity_id: str, context: ReadContext) -> PreparedQuery | None:
-    """Prepare a list data request; None when ``context`` cannot answer without waiting."""
+    """Prepare a list data request; None when ``context`` cannot serve it without waiting."""
     request = context.request
     caller = context.caller("api")
     if caller is None:

@@ -186,7 +186,7 @@ def plan_endpoint_call(name: str, context: ReadContext) -> PreparedQuery | None:
 
     Reserved query names (token, format, MaxRecords, skip, orderby, count) set the format and
     paging; every other query value must be one of the endpoint's parameters. Returns None
-    when ``context`` cannot answer without waiting.
+    when ``context`` cannot serve it without waiting.
     """
     request = context.request
     caller = context.caller("endpoint")
