@@ -134,7 +134,11 @@ def prepare_demo(services: Services, session: Session, sample: Path) -> DemoCred
                 name=ENDPOINT_NAME,
                 entity_id=orders.id,
                 company_id=company.id,
-                parameters=(ParameterSpec(name="customer", entity_field_id=customer_field.id),),
+                parameters=(
+                    ParameterSpec(
+                        name="customer", entity_field_id=customer_field.id, required=True
+                    ),
+                ),
             ),
             actor_id=admin.id,
         )

@@ -32,6 +32,9 @@ def test_demo_tokens_read_data(services: Services, client: TestClient, sample: P
     assert orders.status_code == 200
     assert orders.json()
     assert {row["CustomerId"] for row in orders.json()} == {1}
+    without_customer = client.get(f"/api/v2/favorite/{credentials.endpoint_name}", headers=headers)
+    assert without_customer.status_code == 400
+    assert without_customer.json()["code"] == "missing_parameter"
 
     widget = client.get(
         f"/embed/{credentials.embed_id}?token={credentials.widget_token}&customer=1"

@@ -53,15 +53,18 @@ def query_value(request: Request, name: str) -> str | None:
     return None
 
 
+# Error codes of the integer query parameters, the same as for their out-of-range values.
+INTEGER_CODES = {"MaxRecords": "invalid_max_records", "skip": "invalid_skip"}
+
+
 def parse_int(name: str, raw: str | None) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     try:
         return int(raw.strip())
     except ValueError:
-        raise InvalidInputError(
-            f"{name} must be an integer", code=f"invalid_{name.lower()}"
-        ) from None
+        code = INTEGER_CODES.get(name, f"invalid_{name.lower()}")
+        raise InvalidInputError(f"{name} must be an integer", code=code) from None
 
 
 def parse_bool(name: str, raw: str | None) -> bool:
