@@ -20,6 +20,7 @@ worker thread where the context reads the store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -192,10 +193,10 @@ class DataReads:
         if prepared is None:
             return await run_data_work(request, self._serve_waiting, request, plan)
         if self._answers_inline(prepared):
-            try:
+            # A read over its budget goes to a worker thread below, and so do later reads of
+            # its shape (PageReader logs the shape once).
+            with contextlib.suppress(PageTooSlowError):
                 return self._inline_response(request, prepared)
-            except PageTooSlowError:
-                logger.info("A page of %s took too long on the event loop", prepared.entity.name)
         return await run_data_work(request, data_response, prepared, request.url)
 
     def _serve_waiting(self, request: Request, plan: Planner) -> Response:
@@ -213,7 +214,6 @@ class DataReads:
             and prepared.format in INLINE_FORMATS
             and query.limit is not None
             and query.limit <= INLINE_ROW_LIMIT
-            and not self.pages.is_slow(query)
         )
 
     def _inline_response(self, request: Request, prepared: PreparedQuery) -> Response:

@@ -39,6 +39,7 @@ __all__ = [
     "convert_value",
     "count_rows",
     "normalize_restriction",
+    "shape_and_values",
     "shape_key",
     "stream_rows",
 ]
@@ -246,15 +247,7 @@ def bound_values(query: SourceQuery, dialect_name: str) -> dict[str, Any]:
 
     Raises what ``normalize_restriction`` raises.
     """
-    values: dict[str, Any] = {}
-    for restriction in query.restrictions:
-        for value in _restriction_values(normalize_restriction(restriction), dialect_name):
-            values[f"v{len(values)}"] = value
-    if query.skip:
-        values["skip"] = query.skip
-    if query.limit is not None:
-        values["limit"] = query.limit
-    return values
+    return shape_and_values(query, dialect_name)[1]
 
 
 def shape_key(query: SourceQuery, dialect_name: str) -> tuple[Any, ...]:
@@ -262,20 +255,36 @@ def shape_key(query: SourceQuery, dialect_name: str) -> tuple[Any, ...]:
 
     Raises what ``normalize_restriction`` raises.
     """
-    restrictions = tuple(
-        (normalized.field, normalized.operator, len(_restriction_values(normalized, dialect_name)))
-        for normalized in map(normalize_restriction, query.restrictions)
-    )
-    return (
+    return shape_and_values(query, dialect_name)[0]
+
+
+def shape_and_values(
+    query: SourceQuery, dialect_name: str
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Return ``shape_key`` and ``bound_values`` of a query, normalising its restrictions once."""
+    values: dict[str, Any] = {}
+    restrictions = []
+    for restriction in query.restrictions:
+        normalized = normalize_restriction(restriction)
+        bound = _restriction_values(normalized, dialect_name)
+        restrictions.append((normalized.field, normalized.operator, len(bound)))
+        for value in bound:
+            values[f"v{len(values)}"] = value
+    if query.skip:
+        values["skip"] = query.skip
+    if query.limit is not None:
+        values["limit"] = query.limit
+    key = (
         dialect_name,
         query.table,
         query.fields,
-        restrictions,
+        tuple(restrictions),
         query.order_by,
         query.key_fields,
         bool(query.skip),
         query.limit is not None,
     )
+    return key, values
 
 
 def _conditions(query: SourceQuery, columns: _Columns) -> list[sa.ColumnElement[bool]]:

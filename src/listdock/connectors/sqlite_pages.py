@@ -28,9 +28,9 @@ from sqlalchemy import exc
 from listdock.connectors.engines import source_error_for_engine
 from listdock.connectors.query import (
     SourceQuery,
-    bound_values,
     build_count,
     build_select,
+    shape_and_values,
     shape_key,
 )
 from listdock.connectors.types import FieldType
@@ -55,7 +55,7 @@ class CompiledPage:
     """The SQL of one query shape, its parameters in order and its result processors."""
 
     sql: str
-    # (name, bind processor, value): a name that is not one of ``bound_values`` is a constant
+    # (name, bind processor, value): a name that is not one of the bound values is a constant
     # of the shape, such as a strftime format, and its value is the one compiled in.
     parameters: tuple[tuple[str, Processor | None, Any], ...]
     columns: tuple[tuple[int, Processor], ...]
@@ -99,14 +99,17 @@ class PageReader:
         With ``decimals_as_read``, DECIMAL values stay as SQLite returns them (int, float or
         text) instead of becoming ``Decimal``.
 
-        Raises PageTooSlowError when the budget runs out, SourceConnectionError or
+        Raises PageTooSlowError when the budget runs out, or ran out before for this query's
+        shape (which is then not run), SourceConnectionError or
         SourceTimeoutError when the source fails, and what ``normalize_restriction`` raises.
         """
-        key = shape_key(query, "sqlite")
+        key, values = shape_and_values(query, "sqlite")
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compile(key, query, engine.dialect)
-        rows = self._run(engine, key, compiled, bound_values(query, "sqlite"), budget)
+        if compiled.slow:
+            raise PageTooSlowError
+        rows = self._run(engine, key, compiled, values, budget)
         columns = compiled.columns_as_read if decimals_as_read else compiled.columns
         if columns:
             rows = [_converted(row, columns) for row in rows]
@@ -118,11 +121,14 @@ class PageReader:
         Raises what ``read`` raises.
         """
         counted = replace(query, fields=(), order_by=(), key_fields=(), skip=0, limit=None)
-        key = ("count", *shape_key(counted, "sqlite"))
+        shape, values = shape_and_values(counted, "sqlite")
+        key = ("count", *shape)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compile(key, counted, engine.dialect, count=True)
-        rows = self._run(engine, key, compiled, bound_values(counted, "sqlite"), budget)
+        if compiled.slow:
+            raise PageTooSlowError
+        rows = self._run(engine, key, compiled, values, budget)
         return int(rows[0][0])
 
     def _run(
@@ -213,6 +219,10 @@ class PageReader:
         return compiled
 
     def _mark_slow(self, key: tuple[Any, ...], compiled: CompiledPage) -> None:
+        logger.info(
+            "A read of %s ran out of its budget; reads of the same shape now go elsewhere",
+            key[2] if key[0] != "count" else key[3],
+        )
         with self._lock:
             self._compiled[key] = replace(compiled, slow=True)
 

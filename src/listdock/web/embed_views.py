@@ -194,11 +194,7 @@ class EmbedViews:
     def _read(self, prepared: Any, *, wait: bool) -> tuple[int, list[tuple[Any, ...]]]:
         """Count and read the page: with a budget on the event loop, else without."""
         query = prepared.query
-        inline = (
-            not wait
-            and prepared.engine.dialect.name == "sqlite"
-            and not self._pages.is_slow(query, with_count=True)
-        )
+        inline = not wait and prepared.engine.dialect.name == "sqlite"
         if not inline:
             if not wait:
                 raise _Miss
@@ -207,7 +203,7 @@ class EmbedViews:
             total = self._pages.count(prepared.engine, query, budget=self.inline_budget)
             rows = self._pages.read(prepared.engine, query, budget=self.inline_budget)
         except PageTooSlowError:
-            logger.info("A widget page of %s took too long on the event loop", query.table)
+            # PageReader logs the shape once; this and later reads of it use a thread.
             raise _Miss from None
         return total, rows
 

@@ -45,12 +45,25 @@ DATA_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def query_value(request: Request, name: str) -> str | None:
-    """Return the query parameter ``name`` matched case-insensitively, or None."""
-    wanted = name.lower()
-    for key, value in request.query_params.multi_items():
-        if key.lower() == wanted:
-            return value
-    return None
+    """Return the query parameter ``name`` matched case-insensitively, or None.
+
+    When a name is given more than once, the first value counts.
+    """
+    return lowered_query(request).get(name.lower())
+
+
+def lowered_query(request: Request) -> dict[str, str]:
+    """Return the request's query parameters by lowercased name, the first value of each.
+
+    Built once per request and kept in the request's scope.
+    """
+    found: dict[str, str] | None = request.scope.get("listdock.lowered_query")
+    if found is None:
+        found = {}
+        for key, value in request.query_params.multi_items():
+            found.setdefault(key.lower(), value)
+        request.scope["listdock.lowered_query"] = found
+    return found
 
 
 # Error codes of the integer query parameters, the same as for their out-of-range values.
