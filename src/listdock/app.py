@@ -278,12 +278,14 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     install_web_error_handlers(app)
-    # Favorites come before endpoints: GET /favorite/{FavoriteId} (a UUID) must match before
-    # GET /favorite/{EndpointName}. The data and embed routes come first because they are
-    # the busiest and routes are tried in order; no other route matches their paths.
-    for module in (data, favorites, endpoints):
-        app.include_router(module.router, prefix=API_PREFIX)
+    # Routes are tried in order, so the busiest come first: list data, endpoint calls and
+    # embed requests. No other route matches their paths (endpoint calls never match a UUID,
+    # which GET /favorite/{FavoriteId} takes).
+    app.include_router(data.router, prefix=API_PREFIX)
+    app.include_router(endpoints.call_router, prefix=API_PREFIX)
     app.include_router(embed_pages.router)
+    for module in (favorites, endpoints):
+        app.include_router(module.router, prefix=API_PREFIX)
     for module in (
         account, users, teams, roles, grants, tokens, audit, connectors, entities,
         custom_lists, relationships, widgets, actions,

@@ -10,6 +10,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from listdock.errors import (
@@ -110,9 +111,22 @@ def install_error_handlers(app: FastAPI) -> None:
             dict(error.headers) if error.headers else None,
         )
 
+    async def handle_data_error(request: Request, error: Exception) -> JSONResponse:
+        # The store refused a value taken from the request (PostgreSQL's "data exception"
+        # class, such as a NUL character in text): the request was invalid, not the server.
+        assert isinstance(error, DataError)
+        logger.warning(
+            "The store refused a value of %s %s (%s)",
+            request.method,
+            request.url.path,
+            type(error.orig).__name__,
+        )
+        return error_response(400, "Invalid value in the request", "invalid_value")
+
     app.add_exception_handler(ListdockError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(DataError, handle_data_error)
 
 
 def describe_validation_error(error: RequestValidationError) -> str:

@@ -347,3 +347,24 @@ def test_no_secret_in_audit_table(
         assert secret not in dump
     assert "$argon2" not in dump
     assert "ldk_" not in dump
+
+
+@pytest.mark.parametrize("name", ["actor", "tokenId", "event"])
+def test_control_character_filter_rejected(client: TestClient, admin: Login, name: str) -> None:
+    response = client.get(f"{API}/audit", params={name: "a\x00b"}, headers=admin.headers)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_body"
+
+
+def test_value_the_store_refuses_is_400(
+    client: TestClient, admin: Login, services: Services
+) -> None:
+    # PostgreSQL text cannot contain NUL, so the store refuses the name; SQLite looks it up.
+    response = client.get(f"{API}/favorite/a%00b", headers=admin.headers)
+
+    if services.engine.dialect.name == "postgresql":
+        assert response.status_code == 400
+        assert response.json() == {"error": "Invalid value in the request", "code": "invalid_value"}
+    else:
+        assert response.status_code == 404

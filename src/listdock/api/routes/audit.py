@@ -16,6 +16,8 @@ router = APIRouter(tags=["audit"])
 
 # The largest 32-bit signed integer: a larger offset overflows PostgreSQL's OFFSET parameter.
 MAX_SKIP = 2**31 - 1
+# Filter values without control characters: PostgreSQL text cannot contain NUL at all.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 @router.get("/audit", response_model=list[AuditEventOut], responses={403: {"model": ErrorOut}})
@@ -24,9 +26,9 @@ def list_audit_events(
     services: ServicesDep,
     since: datetime | None = None,
     until: datetime | None = None,
-    actor: str | None = None,
-    token: str | None = Query(default=None, alias="tokenId"),
-    event: str | None = None,
+    actor: str | None = Query(default=None, max_length=200, pattern=PRINTABLE),
+    token: str | None = Query(default=None, alias="tokenId", max_length=200, pattern=PRINTABLE),
+    event: str | None = Query(default=None, max_length=200, pattern=PRINTABLE),
     skip: int = Query(default=0, ge=0, le=MAX_SKIP),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[AuditEventOut]:

@@ -5,8 +5,9 @@ A call is ``GET /favorite/{EndpointName}?{parameter}=…`` (Popdock's path) or i
 the ApiReader role and a grant on the endpoint's list and company, and answer like the list
 data route (formats, paging, ``Link`` and ``X-Total-Count``).
 
-The favorites router is included before this one, so ``GET /favorite/{FavoriteId}`` (a UUID)
-is matched first; endpoint names can never look like a UUID.
+Calls are on ``call_router``, which the app includes before the favorites router. Its
+``/favorite/{EndpointName}`` never matches a UUID, so ``GET /favorite/{FavoriteId}`` still gets
+those; endpoint names can never look like a UUID.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.convertors import StringConvertor, UUIDConvertor, register_url_convertor
 
 from listdock.api.auth import require_not_widget_token
 from listdock.api.data_reads import ReadContext, get_reads
@@ -229,11 +231,22 @@ async def call_endpoint_data(EndpointName: str, request: Request) -> Response:  
     return await get_reads(request).serve(request, partial(plan_endpoint_call, EndpointName))
 
 
+class EndpointNameConvertor(StringConvertor):
+    """A path segment that is not a UUID: favorite ids are UUIDs, endpoint names never are."""
+
+    regex = f"(?!{UUIDConvertor.regex}$)[^/]+"
+
+
+register_url_convertor("endpoint_name", EndpointNameConvertor())
+
+# Calls have a router of their own, included before the favorites router: the busiest routes
+# are then tried first, and a UUID still reaches GET /favorite/{FavoriteId}.
+call_router = APIRouter(tags=["endpoints"])
 for path, endpoint in (
-    ("/favorite/{EndpointName}", call_endpoint_by_favorite_path),
+    ("/favorite/{EndpointName:endpoint_name}", call_endpoint_by_favorite_path),
     ("/endpoint/{EndpointName}/data", call_endpoint_data),
 ):
-    router.add_api_route(
+    call_router.add_api_route(
         path,
         endpoint,
         methods=["GET"],
