@@ -28,6 +28,8 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+import orjson
+
 from listdock.connectors.types import FieldType, SourceField
 
 logger = logging.getLogger(__name__)
@@ -186,6 +188,18 @@ def render_json(fields: Sequence[SourceField], rows: Iterable[tuple[Any, ...]]) 
     yield "".join(parts).encode("utf-8")
 
 
+# Values of other types than str, int, float, bool and None make orjson raise TypeError, as
+# they make the json module raise, instead of being written in orjson's own form.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+# Every float below 1e-4 that orjson writes contains one of these (a plain "0.0000..." or an
+# exponent such as "1.5e-9"); a page that contains either anywhere goes to the json module.
+SMALL_FLOAT_TEXTS = (b"0.0000", b"e-")
+
+
 class _NotNative(Exception):
     """A value has no JSON-native form that renders exactly as ``render_json`` writes it."""
 
@@ -258,7 +272,7 @@ _NATIVE_CONVERTERS: dict[FieldType, Callable[[Any], Any]] = {
 def json_page(
     fields: Sequence[SourceField], rows: Sequence[tuple[Any, ...]], *, decimals_as_read: bool
 ) -> bytes | None:
-    """Return a page of rows as ``render_json`` writes them, encoded by the json module in C.
+    """Return a page of rows as ``render_json`` writes them, encoded in C by orjson or json.
 
     Returns None when a value has no JSON-native form with the same text (a decimal with an
     exponent, a value of an unexpected type, NaN in a float field) or two fields share an
@@ -281,13 +295,22 @@ def json_page(
         native: Sequence[Sequence[Any]] = (
             [_native_row(row, converted) for row in rows] if converted else rows
         )
-        text = json.dumps(
-            list(map(dict, map(zip, itertools.repeat(names), native))),
-            ensure_ascii=False,
-            separators=(",", ":"),
-            allow_nan=False,
-        )
-    except (_NotNative, TypeError, ValueError):
+    except _NotNative:
+        return None
+    objects = list(map(dict, map(zip, itertools.repeat(names), native)))
+
+    # orjson is about ten times faster than the json module here, and writes the same text
+    # except for floats below 1e-4, whose text then contains "0.0000" or "e-". Such a page,
+    # or one orjson cannot encode (such as an integer beyond 64 bits), goes to the json module.
+    try:
+        body = orjson.dumps(objects, option=_ORJSON_OPTIONS)
+    except TypeError:
+        body = None
+    if body is not None and not any(text in body for text in SMALL_FLOAT_TEXTS):
+        return body
+    try:
+        text = json.dumps(objects, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
         return None
     return text.encode("utf-8")
 

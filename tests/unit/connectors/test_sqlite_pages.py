@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import sqlite3
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from listdock.connectors.discovery import discover
 from listdock.connectors.engines import ConnectionSettings, create_source_engine
-from listdock.connectors.formats import json_page, render, render_json
+from listdock.connectors.formats import SMALL_FLOAT_TEXTS, json_page, render, render_json
 from listdock.connectors.query import Ordering, Restriction, SourceQuery, stream_rows
 from listdock.connectors.sqlite_pages import PageReader, PageTooSlowError
 from listdock.connectors.types import FieldType, SourceField, TableInfo
@@ -212,4 +214,26 @@ def test_json_page_dates_iso() -> None:
     rows = [(dt.datetime(2024, 1, 2, 3, 4, 5),), ("not a date",), (None,)]
     assert json_page((field,), rows, decimals_as_read=False) == (
         b'[{"When":"2024-01-02T03:04:05"},{"When":"not a date"},{"When":null}]'
+    )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_orjson_writes_floats_as_json_module(value: float) -> None:
+    text = orjson.dumps(value)
+    marked = any(part in text for part in SMALL_FLOAT_TEXTS)
+
+    if 0 < abs(value) < 1e-4:
+        # json_page sends such pages to the json module.
+        assert marked
+    elif not marked:
+        assert text == json.dumps(value).encode()
+
+
+def test_json_page_small_float_uses_json_module() -> None:
+    field = SourceField("Ratio", "Ratio", "Ratio", FieldType.FLOAT)
+    rows = [(1.5e-05,), (0.25,)]
+
+    assert json_page((field,), rows, decimals_as_read=False) == (
+        b'[{"Ratio":1.5e-05},{"Ratio":0.25}]'
     )
