@@ -8,7 +8,7 @@ list's fields) are still exact, whichever process or tool wrote the store. When 
 every cached value is dropped at once.
 
 A value is always read from the store after the counter value it is filed under, so a cached
-value is never older than its counter value. Never fill the cache from a session that holds
+value is never older than its counter value. Never fill the cache from a session that contains
 uncommitted changes: such a value could describe a state that is later rolled back.
 """
 
@@ -33,9 +33,10 @@ MAX_ENTRIES = 8192
 class ChangeCounter:
     """Reads the store's change counter.
 
-    On a SQLite store each thread reads through its own plain ``sqlite3`` connection: a read
-    costs microseconds and never waits for a writer (the store runs in WAL mode), so the event
-    loop may call ``read_now``. Other stores are read through the engine's pool, and only
+    On a SQLite store each thread reads through its own plain ``sqlite3`` connection. A read
+    costs microseconds and does not wait for a writer, because the store runs in WAL mode and
+    the connection's busy timeout is 0 (a busy store is a cache miss). So the event loop may
+    call ``read_now``. Other stores are read through the engine's pool, and only
     from worker threads.
     """
 
@@ -125,8 +126,8 @@ class ChangeCache:
         """Read the counter and return a view of the values valid at it.
 
         With ``wait`` False the counter is read only when that cannot wait (a SQLite store);
-        otherwise, and when the counter cannot be read, the snapshot holds nothing and
-        keeps nothing.
+        otherwise, and when the counter cannot be read, the snapshot contains nothing
+        and keeps nothing.
         """
         value = self._counter.read() if wait else self._counter.read_now()
         if value is not None and value != self._value:

@@ -3,14 +3,14 @@
 A data request needs the caller's token record and rights and the list's fields, all read
 from the store, before it reads its source. ``DataReads`` keeps those in a ``ChangeCache``.
 While the store's change counter stays the same, a request reads the store once (the
-counter) and its source once. Any change to the store, by any process, empties the cache.
+counter) and its source once. A change to those tables, by any process, empties the cache.
 
 A request is served on the event loop, with no thread hop, when everything it needs from
-the store is cached, the store is a SQLite file, the source is SQLite and the page is small
-(at most ``INLINE_ROW_LIMIT`` rows, not XLSX, no count). Its source read then has a budget of
-``INLINE_BUDGET`` seconds; a read that runs out of it moves to a worker thread, and that query
-shape is not tried on the event loop again. Every other request runs in one worker-thread
-hop, filling the cache as it goes.
+the store is cached and the store and the source are SQLite files. The page must also be
+small: at most ``INLINE_ROW_LIMIT`` rows, not XLSX, and no count. Its source read then has
+a budget of ``INLINE_BUDGET`` seconds of CPU time. A read that runs out of it moves to a
+worker thread, and that query shape is not tried on the event loop again. Every other
+request runs in one worker-thread hop, filling the cache as it goes.
 
 A planner (``Planner``) turns a request into a prepared query. It gets a ``ReadContext``
 that reads from the cache. When the context cannot serve a value without waiting, it returns
@@ -154,7 +154,7 @@ Planner = Callable[[ReadContext], PreparedQuery | None]
 
 
 class DataReads:
-    """Answers data requests from the cache on the event loop, or in a worker thread."""
+    """Serves data requests from the cache on the event loop, or in a worker thread."""
 
     def __init__(
         self,
@@ -178,7 +178,7 @@ class DataReads:
         return "DataReads()"
 
     async def serve(self, request: Request, plan: Planner) -> Response:
-        """Answer ``request`` with the rows of the query ``plan`` prepares."""
+        """Serve ``request`` with the rows of the query that ``plan`` prepares."""
         prepared: PreparedQuery | None = None
         if self.cache.reads_without_waiting:
             context = ReadContext(self, request, self.cache.snapshot(wait=False), wait=False)

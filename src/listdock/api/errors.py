@@ -112,11 +112,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def handle_data_error(request: Request, error: Exception) -> JSONResponse:
-        # The store refused a value taken from the request (PostgreSQL's "data exception"
+        # The store rejected a value taken from the request (PostgreSQL's "data exception"
         # class, such as a NUL character in text): the request was invalid, not the server.
         assert isinstance(error, DataError)
         logger.warning(
-            "The store refused a value of %s %s (%s)",
+            "The store rejected a value of %s %s (%s)",
             request.method,
             request.url.path,
             type(error.orig).__name__,

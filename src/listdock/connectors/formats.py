@@ -195,8 +195,8 @@ _ORJSON_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-# Every float below 1e-4 that orjson writes contains one of these (a plain "0.0000..." or an
-# exponent such as "1.5e-9"); a page that contains either anywhere goes to the json module.
+# Every float below 1e-4 that orjson writes contains one of these: a plain "0.0000..." or an
+# exponent such as "1.5e-9". A page that contains either anywhere goes to the json module.
 SMALL_FLOAT_TEXTS = (b"0.0000", b"e-")
 
 
@@ -276,7 +276,7 @@ def json_page(
 
     Returns None when a value has no JSON-native form with the same text (a decimal with an
     exponent, a value of an unexpected type, NaN in a float field) or two fields share an
-    ApiName; ``render_json`` then writes the page. With ``decimals_as_read``, DECIMAL values
+    ApiName. ``render_json`` then writes the page. With ``decimals_as_read``, DECIMAL values
     are still as SQLite returned them (see ``_native_decimal_as_read``).
     """
     names = [field.api_name for field in fields]

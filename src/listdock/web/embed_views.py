@@ -8,8 +8,8 @@ stays the same a view request reads the store once (the counter) and its source 
 count and the page).
 
 As for data requests (see ``listdock.api.data_reads``), a view is served on the event loop
-when everything is cached, the store and the source are SQLite and the source reads fit in
-their budget; otherwise it runs in a worker thread and fills the cache. Any request this path
+when everything is cached, the store and the source are SQLite, and the source reads fit in
+their budget. Otherwise it runs in a worker thread and fills the cache. Any request this path
 is not sure of (a long-lived token instead of a session, a session or token that fails, a
 summary widget or a custom list) goes to the full route, which checks, audits and serves it.
 """
