@@ -125,9 +125,9 @@ class ChangeCache:
     def snapshot(self, *, wait: bool) -> Snapshot:
         """Read the counter and return a view of the values valid at it.
 
-        With ``wait`` False the counter is read only when that cannot wait (a SQLite store);
-        otherwise, and when the counter cannot be read, the snapshot contains nothing
-        and keeps nothing.
+        With ``wait`` False the counter is read only when that cannot wait, which is on a
+        SQLite store. Otherwise, and when the counter cannot be read, the snapshot contains
+        nothing and keeps nothing.
         """
         value = self._counter.read() if wait else self._counter.read_now()
         if value is not None and value != self._value:

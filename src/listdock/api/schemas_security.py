@@ -47,7 +47,7 @@ class TokenOut(BaseModel):
             LastUsed=token.last_used,
             LastUsedSurface=token.last_used_surface,
             UseCount=token.use_count,
-            LastRefusalReason=token.last_refusal_reason,
+            LastRefusalReason=token.last_rejection_reason,
             LastRefused=token.last_refused,
         )
 

@@ -309,7 +309,7 @@ class Token(Base):
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_surface: Mapped[str | None] = mapped_column(String(16))
     use_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_refusal_reason: Mapped[str | None] = mapped_column(String(32))
+    last_rejection_reason: Mapped[str | None] = mapped_column(String(32))
     last_refused: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

@@ -155,7 +155,7 @@ class WidgetPage:
         return self.view.skip + self.page_size < self.total_count
 
 
-# The columns of an embed session's token that ``session_refusal`` checks, by token id.
+# The columns of an embed session's token that ``session_rejection`` checks, by token id.
 _SESSION_TOKEN = (
     select(
         Token.status,
@@ -170,7 +170,7 @@ _SESSION_TOKEN = (
 )
 
 
-def session_refusal(
+def session_rejection(
     row: tuple[Any, ...] | None, claims: EmbedSession, widget_id: str, now: dt.datetime
 ) -> str | None:
     """Return why an embed session's token is refused now, or None when it still works.
@@ -226,19 +226,19 @@ class ViewSetup:
         """Return the page showing ``rows``: the shown fields, then the key fields."""
         page = self.empty_page(view)
         page.total_count = total
-        shown = len(source.fields)
+        field_count = len(source.fields)
         kinds = [(item.type, item.decimal_places) for item in source.fields]
         key_names = [item.api_name for item in self.key_fields]
         for values in rows:
             cells = [
                 display_text(value, kind, places)
-                for value, (kind, places) in zip(values[:shown], kinds, strict=True)
+                for value, (kind, places) in zip(values[:field_count], kinds, strict=True)
             ]
             key = None
             if key_names:
                 key = {
                     name: key_value(value)
-                    for name, value in zip(key_names, values[shown:], strict=True)
+                    for name, value in zip(key_names, values[field_count:], strict=True)
                 }
             page.rows.append(Row(cells=cells, key=key))
         return page
@@ -417,7 +417,7 @@ class EmbedService:
             )
         row = session.execute(_SESSION_TOKEN, {"token_id": claims.token_id}).first()
         now = self._clock.now()
-        reason = session_refusal(None if row is None else tuple(row), claims, widget.id, now)
+        reason = session_rejection(None if row is None else tuple(row), claims, widget.id, now)
         if reason is not None:
             self._audit.record(
                 "token_refused",

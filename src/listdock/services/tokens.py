@@ -125,7 +125,7 @@ def _authenticated(row: tuple[Any, ...]) -> AuthenticatedToken:
     )
 
 
-def _refusal_reason(row: tuple[Any, ...], digest: str, now: datetime) -> str | None:
+def _rejection_reason(row: tuple[Any, ...], digest: str, now: datetime) -> str | None:
     """Return why the token in ``row`` (a ``_TOKEN_LOOKUP`` row) is refused now, or None."""
     (
         _token_id,
@@ -364,7 +364,7 @@ class TokenService:
             if snapshot is not None:
                 snapshot.put(key, row)
 
-        reason = _refusal_reason(row, digest, now)
+        reason = _rejection_reason(row, digest, now)
         if reason is not None:
             self._refuse(reason, row[0], row[2], ip)
         return self._accept(row, now, surface)
@@ -387,7 +387,7 @@ class TokenService:
         if row is None:
             return None
         now = self._clock.now()
-        if _refusal_reason(row, digest, now) is not None:
+        if _rejection_reason(row, digest, now) is not None:
             return None
         return CachedToken(row, now)
 
@@ -423,7 +423,7 @@ class TokenService:
                     session.execute(
                         update(Token)
                         .where(Token.id == token_id)
-                        .values(last_refusal_reason=reason, last_refused=now)
+                        .values(last_rejection_reason=reason, last_refused=now)
                     )
                 self._audit.record(
                     "token_refused",

@@ -39,7 +39,7 @@ from listdock.services.embed import (
     EmbedCaller,
     EmbedService,
     ViewSetup,
-    session_refusal,
+    session_rejection,
 )
 from listdock.services.tokens import UsageRecorder
 from listdock.services.widgets import WidgetService, WidgetSource
@@ -143,7 +143,7 @@ class EmbedViews:
                 lambda session: self._token_row(session, claims.token_id),
             )
             now = self._clock.now()
-            if session_refusal(token_row, claims, widget.id, now) is not None:
+            if session_rejection(token_row, claims, widget.id, now) is not None:
                 return None
             access = cached(
                 ("access", claims.principal_id),

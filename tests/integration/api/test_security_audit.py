@@ -141,7 +141,7 @@ def test_refusal_expired(client: TestClient, admin: Login, robot: Caller, clock:
         ("rotate token", "revoked"),
     ],
 )
-def test_refusal_reason_recorded(
+def test_rejection_reason_recorded(
     client: TestClient, admin: Login, robot: Caller, change: str, reason: str
 ) -> None:
     token_path = f"{API}/token/{robot.token_id}"

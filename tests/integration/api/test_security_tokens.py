@@ -415,7 +415,7 @@ def test_metadata_never_has_value(client: TestClient, admin: Login, robot: Calle
     assert [token["TokenId"] for token in listed.json()] == [robot.token_id]
 
 
-def test_refusal_reason_on_token_page(client: TestClient, admin: Login, robot: Caller) -> None:
+def test_rejection_reason_on_token_page(client: TestClient, admin: Login, robot: Caller) -> None:
     client.patch(
         f"{API}/token/{robot.token_id}", json={"Status": "Disabled"}, headers=admin.headers
     )

@@ -158,7 +158,7 @@ def upgrade() -> None:
         sa.Column("last_used", listdock.domain.types.UTCDateTime(), nullable=True),
         sa.Column("last_used_surface", sa.String(length=16), nullable=True),
         sa.Column("use_count", sa.Integer(), nullable=False),
-        sa.Column("last_refusal_reason", sa.String(length=32), nullable=True),
+        sa.Column("last_rejection_reason", sa.String(length=32), nullable=True),
         sa.Column("last_refused", listdock.domain.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["principal_id"], ["principals.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
