@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc, select
@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from listdock.clock import Clock
 from listdock.connectors.engines import source_error_for_engine
 from listdock.connectors.query import build_select, convert_value
-from listdock.connectors.types import FieldType
 from listdock.domain.models import Account, Action, EntityField, Principal, Token, Widget
 from listdock.errors import (
     AuthenticationError,
@@ -50,6 +49,7 @@ from listdock.services.data import (
     RestrictionSpec,
     source_field,
 )
+from listdock.services.display import column_keys, column_texts, display_text, key_value
 from listdock.services.relationships import RelationshipService
 from listdock.services.tokens import TokenService, UsageRecorder
 from listdock.services.widgets import (
@@ -94,8 +94,7 @@ class Column:
     numeric: bool
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One record: display texts in column order and its primary key (None without one)."""
 
     cells: list[str]
@@ -145,6 +144,11 @@ class WidgetPage:
     summary_total: str = ""
     summary_labels: tuple[str, str] = ("", "")
     has_keys: bool = False
+
+    @property
+    def record_actions(self) -> bool:
+        """Whether rows can be ticked: the caller is offered an action on single records."""
+        return self.has_keys and any(action.scope == "record" for action in self.actions)
 
     @property
     def has_previous(self) -> bool:
@@ -226,57 +230,26 @@ class ViewSetup:
         """Return the page showing ``rows``: the shown fields, then the key fields."""
         page = self.empty_page(view)
         page.total_count = total
+        if not rows:
+            return page
         field_count = len(source.fields)
-        kinds = [(item.type, item.decimal_places) for item in source.fields]
-        key_names = [item.api_name for item in self.key_fields]
-        for values in rows:
-            cells = [
-                display_text(value, kind, places)
-                for value, (kind, places) in zip(values[:field_count], kinds, strict=True)
+        columns = list(zip(*rows, strict=True))
+        if len(columns) != field_count + len(self.key_fields):
+            raise ValueError("Each row needs a value per shown field and per key field")
+        texts = [
+            column_texts(values, item.type, item.decimal_places)
+            for values, item in zip(columns, source.fields, strict=False)
+        ]
+        keys: list[dict[str, Any] | None] = [None] * len(rows)
+        if self.key_fields:
+            names = [item.api_name for item in self.key_fields]
+            key_columns = [column_keys(values) for values in columns[field_count:]]
+            keys = [
+                dict(zip(names, values, strict=True)) for values in zip(*key_columns, strict=True)
             ]
-            key = None
-            if key_names:
-                key = {
-                    name: key_value(value)
-                    for name, value in zip(key_names, values[field_count:], strict=True)
-                }
-            page.rows.append(Row(cells=cells, key=key))
+        cells = list(zip(*texts, strict=True)) if texts else [()] * len(rows)
+        page.rows = [Row(list(texts), key) for texts, key in zip(cells, keys, strict=True)]
         return page
-
-
-def display_text(value: Any, field_type: str, decimal_places: int | None) -> str:
-    """Return the text a widget shows for a value (the template escapes it)."""
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if kind is int:
-        return str(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, bytes):
-        return f"({len(value)} bytes)"
-    if isinstance(value, Decimal | float) and decimal_places is not None:
-        return f"{value:,.{decimal_places}f}"
-    if isinstance(value, Decimal):
-        return f"{value:,}" if field_type == FieldType.DECIMAL.value else str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def key_value(value: Any) -> Any:
-    """Return a JSON-safe form of a primary key value that ``convert_value`` accepts back."""
-    if type(value) is int or type(value) is str:
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return value
 
 
 class EmbedService:

@@ -13,15 +13,12 @@ Every response carries the security headers of ``security_headers``, with
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from jinja2 import Environment, PackageLoader, select_autoescape
-from jinja2.utils import htmlsafe_json_dumps
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
@@ -40,7 +37,8 @@ from listdock.errors import (
     SourceTimeoutError,
 )
 from listdock.security import roles
-from listdock.services.embed import EmbedCaller, ViewState, WidgetPage, require_writable
+from listdock.services.embed import EmbedCaller, ViewState, require_writable
+from listdock.web.grid_html import grid_content, pager
 
 if TYPE_CHECKING:
     from listdock.app import Services
@@ -107,65 +105,9 @@ def build_embed_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals["grid_rows"] = grid_rows
+    environment.globals["grid_content"] = grid_content
+    environment.globals["pager"] = pager
     return environment
-
-
-# Joins every cell of a page so that one escape call covers them all; cells containing it are
-# escaped one by one instead.
-_CELL_SEPARATOR = "\x00"
-_SELECT_CELL = '<td><input type="checkbox" class="ld-select" aria-label="Select this record"></td>'
-
-
-def grid_rows(page: WidgetPage, record_actions: bool) -> Markup:
-    """Return the ``<tr>`` elements of a grid page, every value escaped.
-
-    Written in Python rather than as a template loop because the rows are most of a page and
-    a loop over every cell costs several times as much. Values are escaped by
-    ``markupsafe.escape`` and keys written as ``htmlsafe_json_dumps`` writes them, as the
-    template's autoescaping and ``tojson`` filter would.
-    """
-    cells = [cell for row in page.rows for cell in row.cells]
-    joined = _CELL_SEPARATOR.join(cells)
-    if joined.count(_CELL_SEPARATOR) == max(len(cells) - 1, 0):
-        escaped = str(escape(joined)).split(_CELL_SEPARATOR)
-    else:
-        escaped = [str(escape(cell)) for cell in cells]
-
-    starts = ['<td class="number">' if column.numeric else "<td>" for column in page.columns]
-    row_format = "".join(f"{start}{{}}</td>" for start in starts)
-    select = _SELECT_CELL if record_actions else ""
-    details = ""
-    if page.details:
-        buttons = "".join(
-            f'<button type="button" data-detail="{escape(detail.relationship_id)}">'
-            f"{escape(detail.name)}</button> "
-            for detail in page.details
-        )
-        details = f"<td>{buttons}</td>"
-
-    lines = []
-    width = len(starts)
-    for index, row in enumerate(page.rows):
-        key = f" data-key='{_key_json(row.key)}'" if row.key else ""
-        row_cells = row_format.format(*escaped[index * width : (index + 1) * width])
-        lines.append(f"<tr{key}>{select}{row_cells}{details}</tr>\n")
-    return Markup("".join(lines))  # noqa: S704 (every value above is escaped)
-
-
-def _key_json(key: dict[str, Any]) -> str:
-    """Return ``htmlsafe_json_dumps(key, sort_keys=True)``, faster for integer values."""
-    parts = []
-    for name in sorted(key):
-        value = key[name]
-        text = str(value) if type(value) is int else str(htmlsafe_json_dumps(value))
-        parts.append(f"{_name_json(name)}: {text}")
-    return "{" + ", ".join(parts) + "}"
-
-
-@functools.lru_cache(maxsize=1024)
-def _name_json(name: str) -> str:
-    return str(htmlsafe_json_dumps(name))
 
 
 TEMPLATES = build_embed_environment()

@@ -51,6 +51,7 @@ from listdock.web.embed import (
     security_headers,
     view_state,
 )
+from listdock.web.grid_html import grid_content
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,11 @@ class EmbedViews:
     ) -> Response:
         page = setup.page(source, view, total, rows)
         value, _renewed = self._signer.renew(claims)
-        html = TEMPLATES.get_template("embed/content.html").render(page=page)
+        if page.widget.type == "grid":
+            # What the content template renders for a grid, without the template around it.
+            html: str = grid_content(page)
+        else:
+            html = TEMPLATES.get_template("embed/content.html").render(page=page)
         headers = security_headers(origins)
         headers[SESSION_HEADER] = value
         return HTMLResponse(html, headers=headers)
