@@ -23,7 +23,6 @@ from listdock.services.embed import (
     Column,
     OfferedAction,
     OfferedDetail,
-    Row,
     ViewState,
     WidgetPage,
 )
@@ -38,7 +37,7 @@ REFERENCE = Environment(
 ).get_template("embed_content.html")
 
 TEXT = st.text(
-    alphabet=st.sampled_from(["a", "B", "<", ">", "&", "'", '"', "\x00", "é", " ", "1", "{", "}"])
+    alphabet=st.sampled_from(["a", "B", "<", ">", "&", "'", '"', "\x00", "é", " ", "1", "{", "}", "%"])
 )
 KEY_VALUES = st.one_of(st.integers(), TEXT, st.none(), st.booleans())
 WIDGET_TYPES = st.sampled_from(["grid", "cards", "single_record"])
@@ -54,12 +53,16 @@ def pages(draw: st.DrawFn) -> WidgetPage:
         for _ in range(width)
     ]
     key_names = draw(st.lists(TEXT, max_size=2, unique=True))
-    rows = [
-        Row(
-            cells=draw(st.lists(TEXT, min_size=width, max_size=width)),
-            key={name: draw(KEY_VALUES) for name in key_names} or None,
+    row_count = draw(st.integers(min_value=0, max_value=5))
+    cells = [draw(st.lists(TEXT, min_size=row_count, max_size=row_count)) for _ in columns]
+    key_columns = [
+        draw(
+            st.one_of(
+                st.lists(st.integers(), min_size=row_count, max_size=row_count),
+                st.lists(KEY_VALUES, min_size=row_count, max_size=row_count),
+            )
         )
-        for _ in range(draw(st.integers(min_value=0, max_value=5)))
+        for _ in key_names
     ]
     actions = [
         OfferedAction(
@@ -79,7 +82,10 @@ def pages(draw: st.DrawFn) -> WidgetPage:
     return WidgetPage(
         widget=Widget(type=draw(WIDGET_TYPES), name="Widget"),
         columns=columns,
-        rows=rows,
+        cells=cells,
+        key_names=tuple(key_names),
+        key_columns=key_columns,
+        row_count=row_count,
         total_count=draw(st.integers(min_value=0, max_value=100)),
         view=ViewState(
             skip=skip,
@@ -110,7 +116,10 @@ def test_grid_content_escapes_markup() -> None:
     page = WidgetPage(
         widget=Widget(type="grid", name="Grid"),
         columns=[Column("Name", "<b>Name</b>", False)],
-        rows=[Row(cells=["<script>alert('x')</script>"], key={"Id": "a'b<"})],
+        cells=[["<script>alert('x')</script>"]],
+        key_names=("Id",),
+        key_columns=[["a'b<"]],
+        row_count=1,
         total_count=1,
         view=ViewState(),
         page_size=25,

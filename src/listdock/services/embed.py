@@ -128,14 +128,22 @@ class SummaryGroup:
 
 @dataclass
 class WidgetPage:
-    """Everything a template needs to render one state of a widget."""
+    """Everything a template needs to render one state of a widget.
+
+    The records are held column by column: ``cells`` has one list of display texts per
+    column and ``key_columns`` one sequence of JSON-safe values per name in ``key_names``,
+    each ``row_count`` long. ``rows`` gives them record by record.
+    """
 
     widget: Widget
     columns: list[Column]
-    rows: list[Row]
     total_count: int
     view: ViewState
     page_size: int
+    cells: list[list[str]] = field(default_factory=list)
+    key_names: tuple[str, ...] = ()
+    key_columns: list[Sequence[Any]] = field(default_factory=list)
+    row_count: int = 0
     actions: list[OfferedAction] = field(default_factory=list)
     details: list[OfferedDetail] = field(default_factory=list)
     export_formats: list[str] = field(default_factory=list)
@@ -144,6 +152,18 @@ class WidgetPage:
     summary_total: str = ""
     summary_labels: tuple[str, str] = ("", "")
     has_keys: bool = False
+
+    @property
+    def rows(self) -> list[Row]:
+        """The records one by one: their cells in column order and their keys."""
+        texts = list(zip(*self.cells, strict=True)) if self.cells else [()] * self.row_count
+        keys: list[dict[str, Any] | None] = [None] * self.row_count
+        if self.key_names:
+            keys = [
+                dict(zip(self.key_names, values, strict=True))
+                for values in zip(*self.key_columns, strict=True)
+            ]
+        return [Row(list(cells), key) for cells, key in zip(texts, keys, strict=True)]
 
     @property
     def record_actions(self) -> bool:
@@ -213,7 +233,6 @@ class ViewSetup:
         return WidgetPage(
             widget=self.widget,
             columns=self.columns,
-            rows=[],
             total_count=0,
             view=view,
             page_size=self.page_size,
@@ -236,19 +255,13 @@ class ViewSetup:
         columns = list(zip(*rows, strict=True))
         if len(columns) != field_count + len(self.key_fields):
             raise ValueError("Each row needs a value per shown field and per key field")
-        texts = [
+        page.cells = [
             column_texts(values, item.type, item.decimal_places)
             for values, item in zip(columns, source.fields, strict=False)
         ]
-        keys: list[dict[str, Any] | None] = [None] * len(rows)
-        if self.key_fields:
-            names = [item.api_name for item in self.key_fields]
-            key_columns = [column_keys(values) for values in columns[field_count:]]
-            keys = [
-                dict(zip(names, values, strict=True)) for values in zip(*key_columns, strict=True)
-            ]
-        cells = list(zip(*texts, strict=True)) if texts else [()] * len(rows)
-        page.rows = [Row(list(texts), key) for texts, key in zip(cells, keys, strict=True)]
+        page.key_names = tuple(item.api_name for item in self.key_fields)
+        page.key_columns = [column_keys(values) for values in columns[field_count:]]
+        page.row_count = len(rows)
         return page
 
 

@@ -13,6 +13,8 @@ templates' autoescaping would do.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from jinja2.utils import htmlsafe_json_dumps
@@ -20,17 +22,18 @@ from markupsafe import Markup, escape
 
 from listdock.services.embed import Column, WidgetPage
 
-# Joins every cell of a page so that one escape call covers them all; cells containing it are
-# escaped one by one instead.
+# Joins the cells of a column so that one escape call covers them all; a column with a cell
+# containing it is escaped cell by cell instead.
 _CELL_SEPARATOR = "\x00"
 _SELECT_CELL = '<td><input type="checkbox" class="ld-select" aria-label="Select this record"></td>'
 _SELECT_HEADER = '<th><span class="empty" aria-hidden="true">✓</span></th>'
 _EMPTY = '  <p class="empty">No records match.</p>\n'
+_INTEGERS_ONLY = {int}
 
 
 def grid_content(page: WidgetPage) -> Markup:
     """Return a grid page's content: its table and pager, or a note that nothing matches."""
-    if not page.rows:
+    if not page.row_count:
         return Markup(_EMPTY + _pager_text(page))  # noqa: S704 (constant text and numbers)
     record_actions = page.record_actions
     sort = page.view.sort.lower() if page.view.sort else None
@@ -86,7 +89,7 @@ def _pager_text(page: WidgetPage) -> str:
     if page.widget.type == "single_record":
         position = f"Record {view.skip + 1} of {page.total_count}"
     else:
-        last = min(view.skip + len(page.rows), page.total_count)
+        last = min(view.skip + page.row_count, page.total_count)
         position = f"{view.skip + 1}–{last} of {page.total_count}"
     return (
         '<div class="pager">\n'
@@ -99,17 +102,29 @@ def _pager_text(page: WidgetPage) -> str:
     )
 
 
-def grid_rows(page: WidgetPage, record_actions: bool) -> Markup:
-    """Return the ``<tr>`` elements of a grid page, every value escaped."""
-    cells = [cell for row in page.rows for cell in row.cells]
-    joined = _CELL_SEPARATOR.join(cells)
-    if joined.count(_CELL_SEPARATOR) == max(len(cells) - 1, 0):
-        escaped = str(escape(joined)).split(_CELL_SEPARATOR)
-    else:
-        escaped = [str(escape(cell)) for cell in cells]
+def grid_rows(page: WidgetPage, record_actions: bool) -> str:
+    """Return the ``<tr>`` elements of a grid page, every value escaped.
 
-    starts = ['<td class="number">' if column.numeric else "<td>" for column in page.columns]
-    select = _SELECT_CELL if record_actions else ""
+    One format string with a slot per key value and cell, repeated once per row, is filled
+    with the page's values in one operation.
+    """
+    if not page.row_count:
+        return ""
+    key_texts: list[list[str]] = []
+    opening = "<tr"
+    if page.key_names:
+        # tojson writes a key's names in sorted order.
+        order = sorted(range(len(page.key_names)), key=page.key_names.__getitem__)
+        slots = []
+        for index in order:
+            slots.append(_literal(_name_json(page.key_names[index])) + ": %s")
+            key_texts.append(_json_texts(page.key_columns[index]))
+        opening += " data-key='{" + ", ".join(slots) + "}'"
+    opening += ">" + (_SELECT_CELL if record_actions else "")
+
+    cells = "".join(
+        ('<td class="number">' if column.numeric else "<td>") + "%s</td>" for column in page.columns
+    )
     details = ""
     if page.details:
         buttons = "".join(
@@ -117,26 +132,31 @@ def grid_rows(page: WidgetPage, record_actions: bool) -> Markup:
             f"{escape(detail.name)}</button> "
             for detail in page.details
         )
-        details = f"<td>{buttons}</td>"
-    row_format = "".join(f"{start}{{}}</td>" for start in starts)
+        details = _literal(f"<td>{buttons}</td>")
+    row_format = opening + cells + details + "</tr>\n"
 
-    lines = []
-    width = len(starts)
-    for index, row in enumerate(page.rows):
-        key = f" data-key='{_key_json(row.key)}'" if row.key else ""
-        row_cells = row_format.format(*escaped[index * width : (index + 1) * width])
-        lines.append(f"<tr{key}>{select}{row_cells}{details}</tr>\n")
-    return Markup("".join(lines))  # noqa: S704 (every value above is escaped)
+    values = zip(*key_texts, *map(_escaped, page.cells), strict=True)
+    return (row_format * page.row_count) % tuple(chain.from_iterable(values))
 
 
-def _key_json(key: dict[str, Any]) -> str:
-    """Return ``htmlsafe_json_dumps(key, sort_keys=True)``, faster for integer values."""
-    parts = []
-    for name in sorted(key):
-        value = key[name]
-        text = str(value) if type(value) is int else str(htmlsafe_json_dumps(value))
-        parts.append(f"{_name_json(name)}: {text}")
-    return "{" + ", ".join(parts) + "}"
+def _literal(text: str) -> str:
+    """Return ``text`` for a %-format string, where it must stand for itself."""
+    return text.replace("%", "%%")
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """Return the texts escaped for HTML, with one escape call when the separator allows it."""
+    joined = _CELL_SEPARATOR.join(texts)
+    if joined.count(_CELL_SEPARATOR) == len(texts) - 1:
+        return str(escape(joined)).split(_CELL_SEPARATOR)
+    return [str(escape(text)) for text in texts]
+
+
+def _json_texts(values: Sequence[Any]) -> list[str]:
+    """Return each value as ``htmlsafe_json_dumps`` writes it, faster for integers."""
+    if set(map(type, values)) == _INTEGERS_ONLY:
+        return list(map(str, values))
+    return [str(htmlsafe_json_dumps(value)) for value in values]
 
 
 @functools.lru_cache(maxsize=1024)
