@@ -37,7 +37,9 @@ REFERENCE = Environment(
 ).get_template("embed_content.html")
 
 TEXT = st.text(
-    alphabet=st.sampled_from(["a", "B", "<", ">", "&", "'", '"', "\x00", "é", " ", "1", "{", "}", "%"])
+    alphabet=st.sampled_from(
+        ["a", "B", "<", ">", "&", "'", '"', "\x00", "é", " ", "1", "{", "}", "%"]
+    )
 )
 KEY_VALUES = st.one_of(st.integers(), TEXT, st.none(), st.booleans())
 WIDGET_TYPES = st.sampled_from(["grid", "cards", "single_record"])

@@ -64,6 +64,10 @@ class CompiledPage:
     slow: bool = False
 
 
+# A statement to run: its shape key, its compiled form and its bound values.
+_Statement = tuple[tuple[Any, ...], CompiledPage, dict[str, Any]]
+
+
 class PageReader:
     """Compiles page queries by shape and reads them from SQLite engines. Thread-safe."""
 
@@ -103,23 +107,39 @@ class PageReader:
         shape (which is then not run), SourceConnectionError or
         SourceTimeoutError when the source fails, and what ``normalize_restriction`` raises.
         """
-        key, values = shape_and_values(query, "sqlite")
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compile(key, query, engine.dialect)
-        if compiled.slow:
-            raise PageTooSlowError
-        rows = self._run(engine, key, compiled, values, budget)
-        columns = compiled.columns_as_read if decimals_as_read else compiled.columns
-        if columns:
-            rows = [_converted(row, columns) for row in rows]
-        return rows
+        page = self._page_statement(engine, query)
+        (rows,) = self._run(engine, [page], budget)
+        return _converted(rows, page[1].columns_as_read if decimals_as_read else page[1].columns)
 
     def count(self, engine: sa.Engine, query: SourceQuery, *, budget: float) -> int:
         """Return the number of rows the query's restrictions match, within ``budget`` s.
 
         Raises what ``read`` raises.
         """
+        (rows,) = self._run(engine, [self._count_statement(engine, query)], budget)
+        return int(rows[0][0])
+
+    def count_and_read(
+        self, engine: sa.Engine, query: SourceQuery, *, budget: float
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """Return what ``count`` and ``read`` return, read on one connection in one budget.
+
+        Raises what ``read`` raises.
+        """
+        page = self._page_statement(engine, query)
+        counted, rows = self._run(engine, [self._count_statement(engine, query), page], budget)
+        return int(counted[0][0]), _converted(rows, page[1].columns)
+
+    def _page_statement(self, engine: sa.Engine, query: SourceQuery) -> _Statement:
+        key, values = shape_and_values(query, "sqlite")
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(key, query, engine.dialect)
+        if compiled.slow:
+            raise PageTooSlowError
+        return key, compiled, values
+
+    def _count_statement(self, engine: sa.Engine, query: SourceQuery) -> _Statement:
         counted = replace(query, fields=(), order_by=(), key_fields=(), skip=0, limit=None)
         shape, values = shape_and_values(counted, "sqlite")
         key = ("count", *shape)
@@ -128,26 +148,12 @@ class PageReader:
             compiled = self._compile(key, counted, engine.dialect, count=True)
         if compiled.slow:
             raise PageTooSlowError
-        rows = self._run(engine, key, compiled, values, budget)
-        return int(rows[0][0])
+        return key, compiled, values
 
     def _run(
-        self,
-        engine: sa.Engine,
-        key: tuple[Any, ...],
-        compiled: CompiledPage,
-        values: dict[str, Any],
-        budget: float,
-    ) -> list[tuple[Any, ...]]:
-        """Run a compiled statement with its values and return the raw rows."""
-        parameters = tuple(
-            value if process is None else process(value)
-            for value, process in (
-                (values.get(name, constant), process)
-                for name, process, constant in compiled.parameters
-            )
-        )
-
+        self, engine: sa.Engine, statements: list[_Statement], budget: float
+    ) -> list[list[tuple[Any, ...]]]:
+        """Run compiled statements on one connection within one budget; return their rows."""
         # The budget is CPU time of this thread, so time spent waiting for the interpreter
         # lock while other threads run does not count. A wall-clock limit of ten budgets
         # catches a read that waits for the disk instead.
@@ -163,20 +169,30 @@ class PageReader:
             raise source_error_for_engine(error, engine) from error
         driver: sqlite3.Connection = connection.driver_connection  # type: ignore[assignment]
         driver.set_progress_handler(out_of_time, PROGRESS_INSTRUCTIONS)
+        results = []
         try:
             cursor = connection.cursor()
-            cursor.execute(compiled.sql, parameters)
-            rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+            for key, compiled, values in statements:
+                parameters = tuple(
+                    value if process is None else process(value)
+                    for value, process in (
+                        (values.get(name, constant), process)
+                        for name, process, constant in compiled.parameters
+                    )
+                )
+                try:
+                    cursor.execute(compiled.sql, parameters)
+                    results.append(list(cursor.fetchall()))
+                except sqlite3.Error as error:
+                    if isinstance(error, sqlite3.OperationalError) and out_of_time():
+                        self._mark_slow(key, compiled)
+                        raise PageTooSlowError from error
+                    raise _source_error(error, compiled.sql, engine) from error
             cursor.close()
-        except sqlite3.Error as error:
-            if isinstance(error, sqlite3.OperationalError) and out_of_time():
-                self._mark_slow(key, compiled)
-                raise PageTooSlowError from error
-            raise _source_error(error, compiled.sql, engine) from error
         finally:
             driver.set_progress_handler(None, 0)
             connection.close()
-        return rows
+        return results
 
     def _compile(
         self,
@@ -227,13 +243,16 @@ class PageReader:
             self._compiled[key] = replace(compiled, slow=True)
 
 
-def _converted(row: tuple[Any, ...], columns: tuple[tuple[int, Processor], ...]) -> tuple[Any, ...]:
-    values = list(row)
+def _converted(
+    rows: list[tuple[Any, ...]], columns: tuple[tuple[int, Processor], ...]
+) -> list[tuple[Any, ...]]:
+    """Return the rows with the processors applied, column by column (None stays None)."""
+    if not rows or not columns:
+        return rows
+    values: list[Any] = list(zip(*rows, strict=True))
     for index, process in columns:
-        value = values[index]
-        if value is not None:
-            values[index] = process(value)
-    return tuple(values)
+        values[index] = [None if value is None else process(value) for value in values[index]]
+    return list(zip(*values, strict=True))
 
 
 def _source_error(error: sqlite3.Error, sql: str, engine: sa.Engine) -> Exception:

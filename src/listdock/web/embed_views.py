@@ -201,12 +201,10 @@ class EmbedViews:
                 raise _Miss
             return prepared.count_rows(), list(prepared.stream())
         try:
-            total = self._pages.count(prepared.engine, query, budget=self.inline_budget)
-            rows = self._pages.read(prepared.engine, query, budget=self.inline_budget)
+            return self._pages.count_and_read(prepared.engine, query, budget=self.inline_budget)
         except PageTooSlowError:
             # PageReader logs the shape once; this and later reads of it use a thread.
             raise _Miss from None
-        return total, rows
 
     def _render(
         self,

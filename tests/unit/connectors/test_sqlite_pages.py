@@ -7,6 +7,7 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,13 @@ def test_restricted_pages_match_streamed_rows(chinook: sa.Engine) -> None:
                 skip=skip,
                 limit=20,
             )
-            assert reader.read(chinook, query, budget=60) == list(stream_rows(chinook, query))
+            expected = list(stream_rows(chinook, query))
+
+            assert reader.read(chinook, query, budget=60) == expected
+            counted = replace(query, skip=0, limit=None)
+            matching = len(list(stream_rows(chinook, counted)))
+            assert reader.count(chinook, query, budget=60) == matching
+            assert reader.count_and_read(chinook, query, budget=60) == (matching, expected)
 
 
 def test_read_over_budget_marks_slow(tmp_path: Path) -> None:
@@ -144,6 +151,14 @@ def test_read_over_budget_marks_slow(tmp_path: Path) -> None:
         with pytest.raises(PageTooSlowError):
             reader.read(engine, query, budget=60)
         assert PageReader().read(engine, query, budget=60) == list(stream_rows(engine, query))
+
+        # Counting and reading share one budget; the statement that ran out is marked.
+        other = PageReader()
+        with pytest.raises(PageTooSlowError):
+            other.count_and_read(engine, query, budget=0.0001)
+        assert other.is_slow(query, with_count=True)
+        with pytest.raises(PageTooSlowError):
+            other.count_and_read(engine, query, budget=60)
     finally:
         engine.dispose()
 
