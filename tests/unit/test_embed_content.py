@@ -2,8 +2,8 @@
 
 ``reference/embed_content.html`` is the embed content template written wholly as a template
 (header, rows and pager as loops with autoescaping and ``tojson``). The content template in
-use writes the grid and the pager in Python (``listdock.web.grid_html``) for speed; both must
-give the same bytes for every page, whatever the values hold.
+use writes the grid and the pager in Python (``listdock.web.grid_html``) because that is
+faster. Both must give the same bytes for every page, whatever the values contain.
 """
 
 from __future__ import annotations
@@ -129,7 +129,8 @@ def test_grid_content_escapes_markup() -> None:
 
     html = str(grid_content(page))
 
-    assert "<script>" not in html and "<b>" not in html
+    assert "<script>" not in html
+    assert "<b>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert 'data-key=\'{"Id": "a\\u0027b\\u003c"}\'' in html
 

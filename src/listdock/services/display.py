@@ -1,9 +1,9 @@
 """The text a widget shows for a value, and the JSON-safe form of a record's key.
 
 ``display_text`` formats one value. ``column_texts`` and ``column_keys`` do the same for a
-whole column of a page, which is how pages are built: most columns hold values of one type,
-and converting such a column in one call costs a fraction of converting value by value.
-Both give exactly what the one-value functions give.
+whole column of a page, which is how pages are built. Most columns contain values of one
+type, and converting such a column in one call costs a fraction of converting value by
+value. Both give exactly what the one-value functions give.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from markupsafe import Markup, escape
 
 from listdock.services.embed import Column, WidgetPage
 
-# Joins the cells of a column so that one escape call covers them all; a column with a cell
-# containing it is escaped cell by cell instead.
+# Joins the cells of a column so that one escape call covers them all. A column with a cell
+# that contains it is escaped cell by cell instead.
 _CELL_SEPARATOR = "\x00"
 _SELECT_CELL = '<td><input type="checkbox" class="ld-select" aria-label="Select this record"></td>'
 _SELECT_HEADER = '<th><span class="empty" aria-hidden="true">✓</span></th>'
@@ -145,7 +145,7 @@ def _literal(text: str) -> str:
 
 
 def _escaped(texts: list[str]) -> list[str]:
-    """Return the texts escaped for HTML, with one escape call when the separator allows it."""
+    """Return the texts escaped for HTML, in one call unless a text contains the separator."""
     joined = _CELL_SEPARATOR.join(texts)
     if joined.count(_CELL_SEPARATOR) == len(texts) - 1:
         return str(escape(joined)).split(_CELL_SEPARATOR)
