@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from listdock.domain.models import Widget
 from listdock.services.display import column_keys, column_texts, display_text, key_value
-from listdock.services.embed import (
+from listdock.services.widget_pages import (
     Column,
     OfferedAction,
     OfferedDetail,

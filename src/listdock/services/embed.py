@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc, select
@@ -49,9 +49,18 @@ from listdock.services.data import (
     RestrictionSpec,
     source_field,
 )
-from listdock.services.display import column_keys, column_texts, display_text, key_value
+from listdock.services.display import display_text, key_value
 from listdock.services.relationships import RelationshipService
 from listdock.services.tokens import TokenService, UsageRecorder
+from listdock.services.widget_pages import (
+    Column,
+    OfferedAction,
+    OfferedDetail,
+    SummaryGroup,
+    ViewSetup,
+    ViewState,
+    WidgetPage,
+)
 from listdock.services.widgets import (
     RESERVED_PARAMETERS,
     WidgetService,
@@ -76,111 +85,8 @@ class EmbedCaller:
     session_expires_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class ViewState:
-    """The paging, sorting and one-field search of one request."""
-
-    skip: int = 0
-    sort: str | None = None
-    descending: bool = False
-    search_field: str | None = None
-    search: str = ""
-
-
-@dataclass(frozen=True)
-class Column:
-    api_name: str
-    label: str
-    numeric: bool
-
-
-class Row(NamedTuple):
-    """One record: display texts in column order and its primary key (None without one)."""
-
-    cells: list[str]
-    key: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class OfferedAction:
-    action_id: str
-    name: str
-    action_type: str
-    scope: str
-    confirmation_button: str
-    cancel_button: str
-    allow_multiple: bool
-    prompts: list[Column]
-
-
-@dataclass(frozen=True)
-class OfferedDetail:
-    relationship_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class SummaryGroup:
-    label: str
-    count: int
-    total: str
-
-
-@dataclass
-class WidgetPage:
-    """Everything a template needs to render one state of a widget.
-
-    The records are held column by column: ``cells`` has one list of display texts per
-    column and ``key_columns`` one sequence of JSON-safe values per name in ``key_names``,
-    each ``row_count`` long. ``rows`` gives them record by record.
-    """
-
-    widget: Widget
-    columns: list[Column]
-    total_count: int
-    view: ViewState
-    page_size: int
-    cells: list[list[str]] = field(default_factory=list)
-    key_names: tuple[str, ...] = ()
-    key_columns: list[Sequence[Any]] = field(default_factory=list)
-    row_count: int = 0
-    actions: list[OfferedAction] = field(default_factory=list)
-    details: list[OfferedDetail] = field(default_factory=list)
-    export_formats: list[str] = field(default_factory=list)
-    search_fields: list[Column] = field(default_factory=list)
-    summary: list[SummaryGroup] = field(default_factory=list)
-    summary_total: str = ""
-    summary_labels: tuple[str, str] = ("", "")
-    has_keys: bool = False
-
-    @property
-    def rows(self) -> list[Row]:
-        """The records one by one: their cells in column order and their keys."""
-        texts = list(zip(*self.cells, strict=True)) if self.cells else [()] * self.row_count
-        keys: list[dict[str, Any] | None] = [None] * self.row_count
-        if self.key_names:
-            keys = [
-                dict(zip(self.key_names, values, strict=True))
-                for values in zip(*self.key_columns, strict=True)
-            ]
-        return [Row(list(cells), key) for cells, key in zip(texts, keys, strict=True)]
-
-    @property
-    def record_actions(self) -> bool:
-        """Whether rows can be ticked: the caller is offered an action on single records."""
-        return self.has_keys and any(action.scope == "record" for action in self.actions)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.view.skip > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.view.skip + self.page_size < self.total_count
-
-
 # The columns of an embed session's token that ``session_rejection`` checks, by token id.
-_SESSION_TOKEN = (
+SESSION_TOKEN = (
     select(
         Token.status,
         Token.prefix,
@@ -199,7 +105,7 @@ def session_rejection(
 ) -> str | None:
     """Return why an embed session's token is refused now, or None when it still works.
 
-    ``row`` is the ``_SESSION_TOKEN`` row of the session's token, None when it is gone.
+    ``row`` is the ``SESSION_TOKEN`` row of the session's token, None when it is gone.
     """
     if row is None:
         return "unknown"
@@ -215,54 +121,6 @@ def session_rejection(
     if token_widget_id not in (None, widget_id):
         return "unknown"
     return None
-
-
-@dataclass(frozen=True)
-class ViewSetup:
-    """The columns, actions, details and exports that every page of a widget shows one caller."""
-
-    widget: Widget
-    columns: list[Column]
-    page_size: int
-    key_fields: list[EntityField]
-    actions: list[OfferedAction]
-    details: list[OfferedDetail]
-    export_formats: list[str]
-
-    def empty_page(self, view: ViewState) -> WidgetPage:
-        return WidgetPage(
-            widget=self.widget,
-            columns=self.columns,
-            total_count=0,
-            view=view,
-            page_size=self.page_size,
-            search_fields=self.columns,
-            actions=self.actions,
-            details=self.details,
-            export_formats=self.export_formats,
-            has_keys=bool(self.key_fields),
-        )
-
-    def page(
-        self, source: WidgetSource, view: ViewState, total: int, rows: list[tuple[Any, ...]]
-    ) -> WidgetPage:
-        """Return the page showing ``rows``: the shown fields, then the key fields."""
-        page = self.empty_page(view)
-        page.total_count = total
-        if not rows:
-            return page
-        field_count = len(source.fields)
-        columns = list(zip(*rows, strict=True))
-        if len(columns) != field_count + len(self.key_fields):
-            raise ValueError("Each row needs a value per shown field and per key field")
-        page.cells = [
-            column_texts(values, item.type, item.decimal_places)
-            for values, item in zip(columns, source.fields, strict=False)
-        ]
-        page.key_names = tuple(item.api_name for item in self.key_fields)
-        page.key_columns = [column_keys(values) for values in columns[field_count:]]
-        page.row_count = len(rows)
-        return page
 
 
 class EmbedService:
@@ -401,7 +259,7 @@ class EmbedService:
             raise PermissionDeniedError(
                 "This embed session belongs to another widget", code="token_scope"
             )
-        row = session.execute(_SESSION_TOKEN, {"token_id": claims.token_id}).first()
+        row = session.execute(SESSION_TOKEN, {"token_id": claims.token_id}).first()
         now = self._clock.now()
         reason = session_rejection(None if row is None else tuple(row), claims, widget.id, now)
         if reason is not None:

@@ -37,7 +37,8 @@ from listdock.errors import (
     SourceTimeoutError,
 )
 from listdock.security import roles
-from listdock.services.embed import EmbedCaller, ViewState, require_writable
+from listdock.services.embed import EmbedCaller, require_writable
+from listdock.services.widget_pages import ViewState
 from listdock.web.grid_html import grid_content, pager
 
 if TYPE_CHECKING:

@@ -35,13 +35,13 @@ from listdock.security.embed_sessions import EmbedSessionSigner, is_session_valu
 from listdock.security.policy import load_access
 from listdock.services.data import DataService
 from listdock.services.embed import (
-    _SESSION_TOKEN,
+    SESSION_TOKEN,
     EmbedCaller,
     EmbedService,
-    ViewSetup,
     session_rejection,
 )
 from listdock.services.tokens import UsageRecorder
+from listdock.services.widget_pages import ViewSetup
 from listdock.services.widgets import WidgetService, WidgetSource
 from listdock.web.embed import (
     SESSION_HEADER,
@@ -228,7 +228,7 @@ class EmbedViews:
         return HTMLResponse(html, headers=headers)
 
     def _token_row(self, session: Session, token_id: str) -> tuple[Any, ...]:
-        row = session.execute(_SESSION_TOKEN, {"token_id": token_id}).first()
+        row = session.execute(SESSION_TOKEN, {"token_id": token_id}).first()
         if row is None:
             raise _Miss
         return tuple(row)

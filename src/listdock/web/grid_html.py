@@ -20,7 +20,7 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
-from listdock.services.embed import Column, WidgetPage
+from listdock.services.widget_pages import Column, WidgetPage
 
 # Joins the cells of a column so that one escape call covers them all. A column with a cell
 # that contains it is escaped cell by cell instead.
