@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, exc
+from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
 
@@ -170,11 +171,23 @@ class Snapshot:
         """Cache ``value``; it must have been read from the store after this snapshot."""
         self._cache._put(self.counter_value, key, value)
 
-    def get_or_load(self, key: Any, load: Callable[[], T]) -> T:
-        """Return the cached value, or call ``load`` (which reads the store) and cache it."""
-        found = self.get(key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        loaded = load()
+    def read_through(
+        self,
+        key: Any,
+        sessions: sessionmaker[Session],
+        load: Callable[[Session], T],
+        *,
+        wait: bool,
+    ) -> T | None:
+        """Return the cached value, else load it in a new store session and cache it.
+
+        Without ``wait`` (on the event loop, where the store is not read) a missing value
+        gives None instead. ``load`` raises what it raises, and nothing is cached then.
+        """
+        found: T | None = self.get(key)
+        if found is not None or not wait:
+            return found
+        with sessions() as session:
+            loaded = load(session)
         self.put(key, loaded)
         return loaded

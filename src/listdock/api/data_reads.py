@@ -141,13 +141,7 @@ class ReadContext:
             return data.bind(metadata, data_request, access, limit, session)
 
     def _cached(self, key: tuple[str, str], load: Callable[[Session], T]) -> T | None:
-        found: T | None = self.snapshot.get(key)
-        if found is not None or not self.wait:
-            return found
-        with self._reads.sessions() as session:
-            loaded = load(session)
-        self.snapshot.put(key, loaded)
-        return loaded
+        return self.snapshot.read_through(key, self._reads.sessions, load, wait=self.wait)
 
 
 Planner = Callable[[ReadContext], PreparedQuery | None]

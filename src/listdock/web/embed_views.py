@@ -118,15 +118,10 @@ class EmbedViews:
         """Return the view, or None for the full route (nothing was counted or recorded)."""
 
         def cached(key: tuple[Any, ...], load: Callable[[Session], T]) -> T:
-            found: T | None = snapshot.get(key)
-            if found is not None:
-                return found
-            if not wait:
+            found = snapshot.read_through(key, self._sessions, load, wait=wait)
+            if found is None:
                 raise _Miss
-            with self._sessions() as session:
-                loaded = load(session)
-            snapshot.put(key, loaded)
-            return loaded
+            return found
 
         # Who calls: only a valid embed session whose token still works is handled here.
         try:
