@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Hashable
@@ -33,6 +34,9 @@ _DRIVERS = {
     "mysql": "mysql+pymysql",
 }
 _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+
+# SQLite calls the statement limit's check every this many virtual machine instructions.
+SQLITE_CHECK_INSTRUCTIONS = 10_000
 
 # PyMySQL error numbers (MySQL and MariaDB server and client codes).
 _MYSQL_LOGIN_FAILED = {1044, 1045, 1698}
@@ -93,8 +97,9 @@ def create_source_engine(
     Timeouts are in seconds and 0 disables them. The connect timeout goes to the driver
     (libpq rounds it up to whole seconds, at least 2). The statement timeout becomes
     PostgreSQL ``statement_timeout``, MariaDB ``max_statement_time`` or MySQL
-    ``max_execution_time`` (which only limits SELECT), and the SQLite busy timeout. The pool
-    pings connections before use, so a source that went down and came back recovers.
+    ``max_execution_time`` (which only limits SELECT). On SQLite it is the busy timeout and
+    the limit of ``_limit_sqlite_statements``. The pool pings connections before use, so a
+    source that went down and came back recovers.
     """
     url = build_url(connector_type, settings, database_name)
     connect_args: dict[str, Any] = {}
@@ -112,7 +117,41 @@ def create_source_engine(
     engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     if connector_type == "mysql" and statement_timeout > 0:
         _set_mysql_statement_timeout(engine, statement_timeout)
+    if connector_type == "sqlite" and statement_timeout > 0:
+        _limit_sqlite_statements(engine, statement_timeout)
     return engine
+
+
+def _limit_sqlite_statements(engine: sa.Engine, seconds: float) -> None:
+    """Interrupt a SQLite statement whose execution takes longer than ``seconds``.
+
+    The limit covers ``cursor.execute``, in which SQLite runs a query until its first row: a
+    sort, a grouping, or a scan up to the first match. Rows fetched afterwards are not
+    limited, so a long export that its client reads slowly is not cut off. An interrupted
+    statement raises an "interrupted" error, which ``source_error`` turns into
+    ``SourceTimeoutError``.
+    """
+    # NOTE: a scan that finds its first match quickly and the rest slowly runs unlimited
+    # after that first row.
+
+    def driver(connection: sa.Connection) -> Any:
+        return connection.connection.driver_connection
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def start(connection: sa.Connection, *_args: Any) -> None:
+        deadline = time.perf_counter() + seconds
+        driver(connection).set_progress_handler(
+            lambda: time.perf_counter() > deadline, SQLITE_CHECK_INSTRUCTIONS
+        )
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def stop(connection: sa.Connection, *_args: Any) -> None:
+        driver(connection).set_progress_handler(None, 0)
+
+    @event.listens_for(engine, "handle_error")
+    def stop_after_error(context: sa.engine.ExceptionContext) -> None:
+        if context.connection is not None and not context.connection.invalidated:
+            driver(context.connection).set_progress_handler(None, 0)
 
 
 def _set_mysql_statement_timeout(engine: sa.Engine, seconds: float) -> None:
@@ -207,8 +246,10 @@ def _sqlite_error(error: exc.DBAPIError, path: str) -> SourceError:
         return SourceConnectionError(f"Database file cannot be opened: {path}")
     if "file is not a database" in text:
         return SourceConnectionError(f"File is not a SQLite database: {path}")
-    if "database is locked" in text or "interrupted" in text:
+    if "database is locked" in text:
         return SourceTimeoutError(f"Query timed out: the SQLite database is locked: {path}")
+    if "interrupted" in text:
+        return SourceTimeoutError("Query timed out on the source")
     return SourceError(f"Query failed on the source: {_first_line(error)}")
 
 

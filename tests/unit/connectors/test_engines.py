@@ -1,5 +1,7 @@
 import socket
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +131,79 @@ def test_postgres_statement_timeout(chinook_postgres) -> None:  # type: ignore[n
     finally:
         engine.dispose()
     assert isinstance(error, SourceTimeoutError)
+
+
+@pytest.fixture(scope="module")
+def large_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with 200,000 rows and no index on ``v``."""
+    path = tmp_path_factory.mktemp("large") / "large.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        connection.executemany(
+            "INSERT INTO t (v) VALUES (?)", ((f"value {n}",) for n in range(200_000))
+        )
+    connection.close()
+    return path
+
+
+# SQLite sorts 200,000 rows by an unindexed column before the first row: about 30 ms measured
+# on a 2-CPU machine, three times the limit in the timeout test.
+SLOW_FIRST_ROW = "SELECT v FROM t WHERE v LIKE '%9%' ORDER BY v DESC"
+
+
+def test_sqlite_statement_timeout(large_sqlite: Path) -> None:
+    engine = create_source_engine(
+        "sqlite", ConnectionSettings(), str(large_sqlite), statement_timeout=0.01
+    )
+    try:
+        with pytest.raises(sa.exc.OperationalError) as raised, engine.connect() as connection:
+            connection.execute(sa.text(SLOW_FIRST_ROW)).first()
+        error = source_error_for_engine(raised.value, engine)
+
+        # The limit applies to each statement anew, so the same engine goes on working.
+        with engine.connect() as connection:
+            count = connection.scalar(sa.text("SELECT count(*) FROM t WHERE id <= 10"))
+    finally:
+        engine.dispose()
+
+    assert isinstance(error, SourceTimeoutError)
+    assert error.message == "Query timed out on the source"
+    assert count == 10
+
+
+def test_sqlite_timeout_spares_slow_readers(large_sqlite: Path) -> None:
+    engine = create_source_engine(
+        "sqlite", ConnectionSettings(), str(large_sqlite), statement_timeout=0.2
+    )
+    started = time.perf_counter()
+    try:
+        with engine.connect() as connection:
+            result = connection.execution_options(stream_results=True).execute(
+                sa.text("SELECT id, v FROM t ORDER BY id")
+            )
+            rows = 0
+            for partition in result.partitions(20_000):
+                rows += len(partition)
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+    # Reading took longer than the limit, but the statement reached its first row at once.
+    assert time.perf_counter() - started > 0.4
+    assert rows == 200_000
+
+
+def test_sqlite_without_statement_timeout(large_sqlite: Path) -> None:
+    engine = create_source_engine(
+        "sqlite", ConnectionSettings(), str(large_sqlite), statement_timeout=0
+    )
+    try:
+        with engine.connect() as connection:
+            first = connection.execute(sa.text(SLOW_FIRST_ROW)).first()
+    finally:
+        engine.dispose()
+
+    assert first == ("value 99999",)
 
 
 def test_mariadb_session_timeout_set(chinook_mariadb) -> None:  # type: ignore[no-untyped-def]
