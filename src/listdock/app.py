@@ -47,6 +47,7 @@ from listdock.security.embed_sessions import EmbedSessionSigner
 from listdock.security.keys import ServerKeys
 from listdock.security.ratelimit import RateLimiter
 from listdock.security.secretbox import SecretBox
+from listdock.security.webhook_targets import WebhookTargets, parse_networks
 from listdock.services.accounts import AccountService
 from listdock.services.actions import ActionService
 from listdock.services.audit import AuditLog
@@ -184,7 +185,13 @@ def build_services(
     embed_signer = EmbedSessionSigner(keys.embed_sessions, clock)
     relationship_service = RelationshipService(clock, data_service)
     widget_service = WidgetService(clock, audit, data_service, favorite_service, token_service)
-    action_service = ActionService(clock, audit, data_service, connector_service)
+    action_service = ActionService(
+        clock,
+        audit,
+        data_service,
+        connector_service,
+        webhook_targets=WebhookTargets(parse_networks(settings.webhook_blocked_networks)),
+    )
     embed_service = EmbedService(
         sessions,
         clock,

@@ -16,6 +16,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from listdock.errors import ConfigurationError
+from listdock.security.webhook_targets import DEFAULT_BLOCKED_NETWORKS
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,13 @@ class Settings(BaseSettings):
     token_request_limit: str = Field(
         default="6000/minute",
         description="Requests allowed per token, as a `limits` rate string.",
+    )
+    webhook_blocked_networks: str = Field(
+        default=DEFAULT_BLOCKED_NETWORKS,
+        description=(
+            "Networks webhook actions may not post to, separated by commas; the default "
+            "covers link-local (cloud metadata), unspecified and multicast addresses."
+        ),
     )
 
     def store_url(self) -> str:

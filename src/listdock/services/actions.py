@@ -46,6 +46,7 @@ from listdock.errors import (
 )
 from listdock.security import roles
 from listdock.security.policy import Access
+from listdock.security.webhook_targets import WebhookTargets
 from listdock.services.audit import AuditLog
 from listdock.services.connectors import ConnectorService
 from listdock.services.data import DataRequest, DataService, FieldRef, RestrictionSpec, source_field
@@ -123,6 +124,7 @@ class ActionService:
         connectors: ConnectorService,
         *,
         webhook_timeout: float = 5.0,
+        webhook_targets: WebhookTargets | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._clock = clock
@@ -130,6 +132,7 @@ class ActionService:
         self._data = data
         self._connectors = connectors
         self._webhook_timeout = webhook_timeout
+        self._webhook_targets = webhook_targets or WebhookTargets()
         self._transport = transport
 
     def __repr__(self) -> str:
@@ -259,7 +262,10 @@ class ActionService:
                 code="no_primary_key",
             )
         values = self._checked_values(entity, spec)
-        url = check_webhook_url(spec.url) if spec.action_type == "webhook" else None
+        url = None
+        if spec.action_type == "webhook":
+            url = check_webhook_url(spec.url)
+            self._webhook_targets.check_definition(url)
         if spec.action_type != "webhook" and spec.url is not None:
             raise InvalidInputError("Url applies only to webhook actions", code="invalid_url")
         default_confirm, default_cancel = DEFAULT_CAPTIONS[spec.action_type]
@@ -581,6 +587,8 @@ class ActionService:
         keys: list[dict[str, Any]],
         request: RunRequest,
     ) -> int:
+        assert action.url is not None
+        self._webhook_targets.check_before_post(action.url, action.id)
         fields = self._data.visible_fields(entity)
         refs = tuple(FieldRef(field.id, by_id=True) for field in fields)
         batches = []

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from listdock.app import Services
+from listdock.security.webhook_targets import WebhookTargets, parse_networks
 
 from ..conftest import Login
 from ..widget_support import API, WidgetWorld, session_value, sql_value, writable_chinook
@@ -112,6 +113,9 @@ def test_action_unknown_key_is_422(world: WidgetWorld) -> None:
         ({"ActionType": "change_field", "Values": {}}, "invalid_values"),
         ({"ActionType": "webhook", "Url": "ftp://127.0.0.1/x"}, "invalid_url"),
         ({"ActionType": "webhook"}, "invalid_url"),
+        ({"ActionType": "webhook", "Url": "http://169.254.169.254/latest/"}, "invalid_url"),
+        ({"ActionType": "webhook", "Url": "http://[fd00:ec2::254]/"}, "invalid_url"),
+        ({"ActionType": "webhook", "Url": "http://[::ffff:169.254.169.254]/"}, "invalid_url"),
     ],
 )
 def test_invalid_action_is_400(world: WidgetWorld, body: dict[str, Any], code: str) -> None:
@@ -331,6 +335,30 @@ def test_webhook_error_status_reports_failure(world: WidgetWorld, webhook_server
 
     assert response.status_code == 502
     assert response.json()["code"] == "webhook_failed"
+
+
+def test_webhook_to_blocked_network_sends_nothing(
+    world: WidgetWorld, webhook_server: Any, services: Services
+) -> None:
+    action = world.create_action(
+        "Invoice",
+        {
+            "Name": "Local",
+            "ActionType": "webhook",
+            "Url": f"http://localhost:{webhook_server.server_port}/",
+        },
+    )
+    # A deployment that blocks loopback: the host name resolves there at run time.
+    services.actions._webhook_targets = WebhookTargets(parse_networks("127.0.0.0/8,::1"))
+
+    response = run(world, action["ActionId"], {"Keys": [{"InvoiceId": 1}]})
+
+    assert response.status_code == 502
+    assert response.json() == {
+        "error": "The webhook address is in a blocked network",
+        "code": "webhook_blocked",
+    }
+    assert webhook_server.bodies == []
 
 
 # Widget tokens on action routes ---------------------------------------------------------------
