@@ -2,11 +2,11 @@
 
 A webhook action posts records to a URL that a Developer chose, from the server's own
 network position. Some addresses are never a webhook receiver, but a post to them can reveal
-secrets through the outcome shown to the user: the link-local range, where cloud instance metadata services
-answer (169.254.169.254 and fd00:ec2::254), the unspecified and "this host" addresses, and
-multicast. ``WebhookTargets`` rejects those by default. A deployment can replace the list
-with ``LISTDOCK_WEBHOOK_BLOCKED_NETWORKS``, for example to add loopback (127.0.0.0/8, ::1)
-or its private ranges.
+secrets through the outcome shown to the user: the link-local range, where cloud instance
+metadata services answer (169.254.169.254 and fd00:ec2::254), the unspecified and "this
+host" addresses, and multicast. ``WebhookTargets`` rejects those by default. A deployment
+can replace the list with ``LISTDOCK_WEBHOOK_BLOCKED_NETWORKS``, for example to add
+loopback (127.0.0.0/8, ::1) or its private ranges.
 
 Two checks use the list. ``check_definition`` rejects a URL whose host is a blocked IP
 address when an action is saved. ``check_before_post`` resolves the host just before each
