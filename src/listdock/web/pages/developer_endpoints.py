@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from listdock.domain.models import Entity
 from listdock.errors import ListdockError
 from listdock.security.policy import Access
 from listdock.security.roles import DEVELOP
@@ -22,18 +20,11 @@ from listdock.services.endpoints import (
     ParameterSpec,
 )
 from listdock.web.deps import AccessDep, PostUserDep, ServicesDep, SessionDep, UserDep
+from listdock.web.list_choices import list_company_choices
 from listdock.web.pages.security_users import redirect
 from listdock.web.sessions import WebUser
 
 router = APIRouter(include_in_schema=False)
-
-
-def visible_lists(session: Session, access: Access) -> list[Entity]:
-    """Return every list the user may see, sorted by name."""
-    entities = session.scalars(
-        select(Entity).where(Entity.missing.is_(False)).order_by(Entity.name)
-    )
-    return [entity for entity in entities if access.sees_list(entity.connector_id, entity.id)]
 
 
 def _endpoints_page(
@@ -46,22 +37,12 @@ def _endpoints_page(
     form: dict[str, Any] | None = None,
 ) -> Response:
     access.require(DEVELOP, "Developer")
-    lists = visible_lists(session, access)
-    companies = {}
-    for entity in lists:
-        connector = services.connectors.get(session, entity.connector_id)
-        companies[entity.id] = [
-            company
-            for company in connector.companies
-            if access.sees_company(connector.id, company.id)
-        ]
     return services.pages.render(
         request,
         "pages/developer_endpoints.html",
         {
             "endpoints": services.endpoints.list_visible(session, access),
-            "lists": lists,
-            "companies": companies,
+            "choices": list_company_choices(services.connectors, session, access),
             "error": error,
             "form": form or {},
             "section": "endpoints",

@@ -30,7 +30,7 @@ from listdock.services.widgets import (
     WidgetSpec,
 )
 from listdock.web.deps import AccessDep, PostUserDep, ServicesDep, SessionDep, UserDep
-from listdock.web.pages.developer_endpoints import visible_lists
+from listdock.web.list_choices import list_company_choices
 from listdock.web.pages.security_tokens import parse_expiry
 from listdock.web.pages.security_users import redirect
 from listdock.web.sessions import WebUser
@@ -87,19 +87,12 @@ def _widgets_page(
     form: dict[str, Any] | None = None,
 ) -> Response:
     access.require(DEVELOP, "Developer")
-    lists = visible_lists(session, access)
-    choices = []
-    for entity in lists:
-        connector = services.connectors.get(session, entity.connector_id)
-        for company in connector.companies:
-            if access.sees_company(connector.id, company.id):
-                choices.append((f"{entity.id}|{company.id}", f"{entity.name} — {company.name}"))
     return services.pages.render(
         request,
         "pages/developer_widgets.html",
         {
             "widgets": services.widgets.list_visible(session, access),
-            "choices": choices,
+            "choices": list_company_choices(services.connectors, session, access),
             "types": WIDGET_TYPES,
             "error": error,
             "form": form or {},
