@@ -1,7 +1,8 @@
 """Connector grants to one user, API user or team.
 
 A grant names connector roles and, for each of companies, lists, details and actions, either
-``"all"`` or a list of ids. Company and list ids must belong to the connector.
+``"all"`` or a list of ids. Every id must name an object of the connector: a company, a list,
+a detail whose source list is in the connector, or an action defined on one of its lists.
 """
 
 from __future__ import annotations
@@ -9,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from listdock.clock import Clock
-from listdock.domain.models import Company, ConnectorGrant, Entity, Role
+from listdock.domain.models import (
+    Action,
+    Company,
+    ConnectorGrant,
+    Entity,
+    EntityRelationship,
+    Role,
+)
 from listdock.errors import InvalidInputError
 from listdock.services.audit import AuditLog
 
@@ -72,9 +80,22 @@ class GrantService:
             spec.lists,
             select(Entity.id).where(Entity.connector_id == connector_id),
         )
-        # NOTE: detail and action ids are only checked for shape until those objects exist.
-        details = self._checked_ids(session, "Details", spec.details, None)
-        actions = self._checked_ids(session, "Actions", spec.actions, None)
+        details = self._checked_ids(
+            session,
+            "Details",
+            spec.details,
+            select(EntityRelationship.id)
+            .join(Entity, Entity.id == EntityRelationship.from_entity_id)
+            .where(Entity.connector_id == connector_id),
+        )
+        actions = self._checked_ids(
+            session,
+            "Actions",
+            spec.actions,
+            select(Action.id)
+            .join(Entity, Entity.id == Action.entity_id)
+            .where(Entity.connector_id == connector_id),
+        )
 
         grant = self.find(session, connector_id, principal_id=principal_id, team_id=team_id)
         if grant is None:
@@ -136,17 +157,21 @@ class GrantService:
             checked.append(found)
         return sorted(set(checked))
 
-    def _checked_ids(self, session: Session, part: str, value: Any, valid_ids: Any) -> Any:
+    def _checked_ids(self, session: Session, part: str, value: Any, valid_ids: Select[str]) -> Any:
+        """Return ``"all"`` or the sorted, unique ids of ``value``.
+
+        Raises InvalidInputError when ``value`` is neither ``"all"`` nor a list of strings, or
+        when an id is not among those that ``valid_ids`` selects.
+        """
         if value == "all":
             return "all"
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise InvalidInputError(f'{part} must be "all" or a list of ids', code="invalid_grant")
-        if valid_ids is not None:
-            known = set(session.scalars(valid_ids))
-            for item in value:
-                if item not in known:
-                    raise InvalidInputError(
-                        f"{part} contains an id that is not in this connector: {item}",
-                        code="unknown_grant_target",
-                    )
+        known = set(session.scalars(valid_ids))
+        for item in value:
+            if item not in known:
+                raise InvalidInputError(
+                    f"{part} contains an id that is not in this connector: {item}",
+                    code="unknown_grant_target",
+                )
         return sorted(set(value))
