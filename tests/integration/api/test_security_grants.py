@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import update
 
 from listdock.domain.models import EntityField
+from listdock.errors import InvalidInputError
+from listdock.services.grants import GrantSpec
 
 from .conftest import API, ApiConnector, connector_body, create_connector
 from .security_support import Caller, add_principal, error_code, put_grant
@@ -40,6 +42,34 @@ def two_companies(
     shutil.copyfile(chinook_sqlite_path, copy)
     body = connector_body("Chinook", "sqlite", [str(chinook_sqlite_path), str(copy)])
     return create_connector(client, admin, body)
+
+
+@pytest.fixture
+def other_chinook(client: TestClient, admin: Login, chinook_sqlite_path: Path) -> ApiConnector:
+    """A second connector on the Chinook sample, with details and lists of its own."""
+    body = connector_body("Chinook copy", "sqlite", [str(chinook_sqlite_path)])
+    return create_connector(client, admin, body)
+
+
+def customer_detail_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
+    """Return the id of the Customer to Invoice detail, discovered from a foreign key."""
+    response = client.get(
+        f"{API}/entity/{connector.entity_id('Customer')}/relationship", headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    details = {detail["Name"]: detail for detail in response.json()}
+    return str(details["Invoice"]["RelationshipId"])
+
+
+def invoice_action_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
+    """Define a delete action on the connector's Invoice list and return its id."""
+    response = client.post(
+        f"{API}/entity/{connector.entity_id('Invoice')}/action",
+        json={"Name": "Remove invoice", "ActionType": "delete"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["ActionId"])
 
 
 def entity_data(client: TestClient, caller: Caller, entity_id: str, **params: Any) -> Any:
@@ -125,8 +155,10 @@ def test_delete_grant_removes_access(
         ({"Roles": ["Owner"]}, "unknown_role"),
         ({"Lists": ["not-a-list"]}, "unknown_grant_target"),
         ({"Companies": ["not-a-company"]}, "unknown_grant_target"),
+        ({"Details": ["not-a-detail"]}, "unknown_grant_target"),
+        ({"Actions": ["not-an-action"]}, "unknown_grant_target"),
     ],
-    ids=["unknown role", "unknown list", "unknown company"],
+    ids=["unknown role", "unknown list", "unknown company", "unknown detail", "unknown action"],
 )
 def test_bad_grant_400(
     client: TestClient,
@@ -179,6 +211,167 @@ def test_team_grant_round_trip(client: TestClient, admin: Login, chinook: ApiCon
     assert read.json()["Roles"] == ["Reader"]
     assert deleted.status_code == 204
     assert client.get(path, headers=admin.headers).status_code == 404
+
+
+# Details and actions in a grant ----------------------------------------------------------
+
+
+def test_grant_stores_details_and_actions(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    detail = customer_detail_id(client, admin, chinook)
+    action = invoice_action_id(client, admin, chinook)
+    path = f"/user/{reader.principal_id}"
+
+    put = put_grant(
+        client, admin.headers, path, chinook.id, Details=[detail, detail], Actions=[action]
+    )
+    read = client.get(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+
+    assert put.status_code == 200, put.text
+    assert put.json()["Details"] == [detail]
+    assert put.json()["Actions"] == [action]
+    assert read.json()["Details"] == [detail]
+    assert read.json()["Actions"] == [action]
+
+
+def test_grant_all_details_and_actions(
+    client: TestClient, admin: Login, reader: Caller, chinook: ApiConnector
+) -> None:
+    invoice_action_id(client, admin, chinook)
+    path = f"/user/{reader.principal_id}"
+
+    put = put_grant(client, admin.headers, path, chinook.id, Details="all", Actions="all")
+    read = client.get(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+
+    assert put.status_code == 200, put.text
+    assert read.json()["Details"] == "all"
+    assert read.json()["Actions"] == "all"
+
+
+@pytest.mark.parametrize("part", ["Details", "Actions"])
+def test_other_connector_id_400(
+    client: TestClient,
+    admin: Login,
+    reader: Caller,
+    chinook: ApiConnector,
+    other_chinook: ApiConnector,
+    part: str,
+) -> None:
+    if part == "Details":
+        foreign = customer_detail_id(client, admin, other_chinook)
+    else:
+        foreign = invoice_action_id(client, admin, other_chinook)
+    path = f"/user/{reader.principal_id}"
+
+    response = put_grant(client, admin.headers, path, chinook.id, **{part: [foreign]})
+    read = client.get(f"{API}{path}/connector/{chinook.id}", headers=admin.headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": f"{part} contains an id that is not in this connector: {foreign}",
+        "code": "unknown_grant_target",
+    }
+    assert read.status_code == 404
+
+
+def test_team_grant_other_connector_action_400(
+    client: TestClient, admin: Login, chinook: ApiConnector, other_chinook: ApiConnector
+) -> None:
+    team_id = client.post(f"{API}/team", json={"Name": "Sales"}, headers=admin.headers).json()[
+        "TeamId"
+    ]
+    own = invoice_action_id(client, admin, chinook)
+    foreign = invoice_action_id(client, admin, other_chinook)
+
+    response = put_grant(
+        client, admin.headers, f"/team/{team_id}", chinook.id, Actions=[own, foreign]
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "unknown_grant_target"
+    assert foreign in response.json()["error"]
+
+
+def grant_spec(**parts: Any) -> GrantSpec:
+    """Return a User grant on every company and list, with ``parts`` replacing any part."""
+    fields: dict[str, Any] = {
+        "roles": ["User"],
+        "companies": "all",
+        "lists": "all",
+        "details": [],
+        "actions": [],
+    }
+    fields.update(parts)
+    return GrantSpec(**fields)
+
+
+@pytest.mark.parametrize("part", ["details", "actions"])
+@pytest.mark.parametrize("source", ["unknown", "other connector"])
+def test_service_rejects_foreign_ids(
+    client: TestClient,
+    admin: Login,
+    services: Services,
+    reader: Caller,
+    chinook: ApiConnector,
+    other_chinook: ApiConnector,
+    part: str,
+    source: str,
+) -> None:
+    if source == "unknown":
+        rejected = "not-an-id"
+    elif part == "details":
+        rejected = customer_detail_id(client, admin, other_chinook)
+    else:
+        rejected = invoice_action_id(client, admin, other_chinook)
+
+    with services.sessions.begin() as session, pytest.raises(InvalidInputError) as raised:
+        services.grants.put(
+            session,
+            chinook.id,
+            grant_spec(**{part: [rejected]}),
+            principal_id=reader.principal_id,
+            actor_id=None,
+        )
+
+    assert raised.value.code == "unknown_grant_target"
+    assert raised.value.message.startswith(part.capitalize())
+    assert raised.value.message.endswith(rejected)
+
+
+def test_service_stores_own_ids(
+    client: TestClient, admin: Login, services: Services, reader: Caller, chinook: ApiConnector
+) -> None:
+    detail = customer_detail_id(client, admin, chinook)
+    action = invoice_action_id(client, admin, chinook)
+
+    with services.sessions.begin() as session:
+        grant = services.grants.put(
+            session,
+            chinook.id,
+            grant_spec(details=[detail], actions=[action]),
+            principal_id=reader.principal_id,
+            actor_id=None,
+        )
+        details, actions = grant.details, grant.actions
+
+    assert details == [detail]
+    assert actions == [action]
+
+
+def test_service_keeps_all(services: Services, reader: Caller, chinook: ApiConnector) -> None:
+    with services.sessions.begin() as session:
+        grant = services.grants.put(
+            session,
+            chinook.id,
+            grant_spec(details="all", actions="all"),
+            principal_id=reader.principal_id,
+            actor_id=None,
+        )
+        details, actions = grant.details, grant.actions
+
+    assert details == "all"
+    assert actions == "all"
 
 
 # Nothing until granted --------------------------------------------------------------------
