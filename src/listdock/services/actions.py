@@ -63,6 +63,8 @@ DEFAULT_CAPTIONS = {
 MAX_NAME_LENGTH = 200
 MAX_CAPTION_LENGTH = 100
 MAX_KEYS = 1000
+# Records changed by one UPDATE or DELETE statement, each named in its IN list.
+WRITE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,39 @@ def check_webhook_url(url: str | None) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError("Url must be an http or https URL", code="invalid_url")
     return text
+
+
+def write_records(
+    connection: sa.Connection,
+    table: sa.TableClause,
+    key_names: Sequence[str],
+    targets: Sequence[tuple[Any, ...]],
+    values: Mapping[str, Any] | None,
+    *,
+    batch_size: int = WRITE_BATCH,
+) -> int:
+    """Set ``values`` on the records whose keys are ``targets``, or delete them when None.
+
+    Each statement names up to ``batch_size`` records by key (an IN list, of row values for a
+    key of several columns). Returns the number of records. Raises NotFoundError when a
+    statement changes fewer records than it names; the caller's transaction then rolls back.
+    """
+    # Keys given twice in different forms (1 and "1") name one record.
+    unique = list(dict.fromkeys(targets))
+    key_columns = [table.c[name] for name in key_names]
+    for start in range(0, len(unique), batch_size):
+        batch = unique[start : start + batch_size]
+        if len(key_columns) == 1:
+            condition = key_columns[0].in_([target[0] for target in batch])
+        else:
+            condition = sa.tuple_(*key_columns).in_(batch)
+        if values is None:
+            result = connection.execute(sa.delete(table).where(condition))
+        else:
+            result = connection.execute(sa.update(table).where(condition).values(dict(values)))
+        if result.rowcount != len(batch):
+            raise NotFoundError("Record not found", code="record_not_found")
+    return len(unique)
 
 
 class ActionService:
@@ -514,10 +549,16 @@ class ActionService:
                     max_records=1,
                 ),
             )
-            # NOTE: a list action reads every matching key into memory and updates row by row.
-            # A very large list therefore makes one long transaction, and no limit is enforced.
-            query = replace(prepared.query, limit=None)
-            return [tuple(row) for row in connection.execute(build_select(query, dialect))]
+            # Reading one row more than the limit shows whether the list is too large.
+            limit = self._data.max_records_limit
+            query = replace(prepared.query, limit=limit + 1)
+            rows = [tuple(row) for row in connection.execute(build_select(query, dialect))]
+            if len(rows) > limit:
+                raise InvalidInputError(
+                    f"A list action changes at most {limit} records, and this list has more",
+                    code="too_many_records",
+                )
+            return rows
 
         targets = []
         for key in keys:
@@ -559,22 +600,10 @@ class ActionService:
                 for name in sorted(columns)
             ),
         )
-        changed = 0
-        for target in targets:
-            condition = sa.and_(
-                *(
-                    table.c[field.source_name] == value
-                    for field, value in zip(key_fields, target, strict=True)
-                )
-            )
-            if action.action_type == "delete":
-                result = connection.execute(sa.delete(table).where(condition))
-            else:
-                result = connection.execute(sa.update(table).where(condition).values(values))
-            if result.rowcount != 1:
-                raise NotFoundError("Record not found", code="record_not_found")
-            changed += 1
-        return changed
+        key_names = [field.source_name for field in key_fields]
+        if action.action_type == "delete":
+            return write_records(connection, table, key_names, targets, None)
+        return write_records(connection, table, key_names, targets, values)
 
     # Webhooks ----------------------------------------------------------------------------
 

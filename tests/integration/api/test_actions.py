@@ -279,6 +279,38 @@ def test_runs_are_audited(world: WidgetWorld, set_city: dict[str, Any], services
     assert runs[1]["Details"]["action_id"] == set_city["ActionId"]
 
 
+def test_list_action_changes_every_record(world: WidgetWorld) -> None:
+    action = world.create_action(
+        "Invoice",
+        {"Name": "Flag all", "ActionType": "change_field", "Scope": "list",
+         "Values": {"BillingState": "ZZ"}},
+    )  # fmt: skip
+
+    response = run(world, action["ActionId"], {})
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"Changed": 412}
+    assert sql_value(world.path, "SELECT count(*) FROM Invoice WHERE BillingState = 'ZZ'") == 412
+
+
+def test_list_action_over_limit_changes_nothing(world: WidgetWorld, services: Services) -> None:
+    action = world.create_action(
+        "Invoice",
+        {"Name": "Flag all", "ActionType": "change_field", "Scope": "list",
+         "Values": {"BillingState": "ZZ"}},
+    )  # fmt: skip
+    services.data._max_records_limit = 400
+
+    response = run(world, action["ActionId"], {})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "A list action changes at most 400 records, and this list has more",
+        "code": "too_many_records",
+    }
+    assert sql_value(world.path, "SELECT count(*) FROM Invoice WHERE BillingState = 'ZZ'") == 0
+
+
 # Webhooks -----------------------------------------------------------------------------------
 
 
