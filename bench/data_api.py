@@ -182,23 +182,11 @@ ServeFunction = Callable[[Path, Path, RunOptions, frozenset[str]], AbstractConte
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_signal)
-    # A shell starts background jobs with SIGINT ignored, so restore Ctrl-C explicitly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if not args.chinook.is_file():
-        print(
-            f"Chinook database not found at {args.chinook}. Pass --chinook PATH.", file=sys.stderr
-        )
+    if not start_run(args):
         return 2
 
     try:
-        options = RunOptions(
-            workers=args.workers,
-            duration=args.duration,
-            warmup=args.warmup,
-            connections=args.connections,
-            client=choose_client(args.client),
-        )
+        options = run_options(args)
         results = run_all(args.chinook, options, args.targets)
     except BenchmarkError as error:
         print(f"Benchmark failed: {error}", file=sys.stderr)
@@ -220,7 +208,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = load_argument_parser(__doc__)
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        choices=list(TARGETS),
+        default=list(TARGETS),
+        metavar="TARGET",
+        help=f"targets to measure, from: {', '.join(TARGETS)} (all)",
+    )
+    parser.add_argument("--output", type=Path, help="also write the results to this JSON file")
+    return parser.parse_args(argv)
+
+
+def load_argument_parser(doc: str | None) -> argparse.ArgumentParser:
+    """Return a parser with the options of every load benchmark, described by ``doc``'s first line.
+
+    The options: --chinook, --workers, --duration, --warmup, --connections and --client.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument(
         "--chinook",
         type=Path,
@@ -239,16 +245,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="load client: wrk when installed, else the Python client (auto)",
     )
-    parser.add_argument(
-        "--targets",
-        nargs="+",
-        choices=list(TARGETS),
-        default=list(TARGETS),
-        metavar="TARGET",
-        help=f"targets to measure, from: {', '.join(TARGETS)} (all)",
+    return parser
+
+
+def start_run(args: argparse.Namespace) -> bool:
+    """Make SIGTERM and Ctrl-C stop the run cleanly; return False when Chinook is missing."""
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    # A shell starts background jobs with SIGINT ignored, so restore Ctrl-C explicitly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not args.chinook.is_file():
+        print(
+            f"Chinook database not found at {args.chinook}. Pass --chinook PATH.", file=sys.stderr
+        )
+        return False
+    return True
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """Return the load options that ``load_argument_parser``'s arguments set."""
+    return RunOptions(
+        workers=args.workers,
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        client=choose_client(args.client),
     )
-    parser.add_argument("--output", type=Path, help="also write the results to this JSON file")
-    return parser.parse_args(argv)
 
 
 def exit_on_signal(signum: int, frame: FrameType | None) -> NoReturn:

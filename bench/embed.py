@@ -34,11 +34,9 @@ SIGTERM.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import urllib.error
@@ -54,16 +52,17 @@ from data_api import (
     LISTDOCK_SETTINGS,
     RunOptions,
     Target,
-    exit_on_signal,
+    load_argument_parser,
     load_target,
     measure,
     read_expected_ids,
+    run_options,
     serve_bare,
+    start_run,
 )
-from load import LoadResult, choose_client
+from load import LoadResult
 from servers import (
     ADMIN_EMAIL,
-    DEFAULT_CHINOOK_PATH,
     HOST,
     BenchmarkError,
     ListdockInstance,
@@ -96,24 +95,12 @@ class EmbedTargets:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if not args.chinook.is_file():
-        print(
-            f"Chinook database not found at {args.chinook}. Pass --chinook PATH.", file=sys.stderr
-        )
+    args = load_argument_parser(__doc__).parse_args(argv)
+    if not start_run(args):
         return 2
 
     try:
-        options = RunOptions(
-            workers=args.workers,
-            duration=args.duration,
-            warmup=args.warmup,
-            connections=args.connections,
-            client=choose_client(args.client),
-        )
-        results = run_all(args.chinook, options)
+        results = run_all(args.chinook, run_options(args))
     except (BenchmarkError, ListdockUnavailableError) as error:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         return 1
@@ -123,29 +110,6 @@ def main(argv: list[str] | None = None) -> int:
 
     print_summary(results)
     return 0
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--chinook",
-        type=Path,
-        default=DEFAULT_CHINOOK_PATH,
-        help=f"Chinook SQLite file (default {DEFAULT_CHINOOK_PATH})",
-    )
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes (1)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target (10)")
-    parser.add_argument(
-        "--warmup", type=int, default=2, help="seconds of unmeasured load first (2)"
-    )
-    parser.add_argument("--connections", type=int, default=8, help="client connections (8)")
-    parser.add_argument(
-        "--client",
-        choices=("auto", "wrk", "python"),
-        default="auto",
-        help="load client: wrk when installed, else the Python client (auto)",
-    )
-    return parser.parse_args(argv)
 
 
 def run_all(chinook: Path, options: RunOptions) -> dict[str, LoadResult]:
