@@ -6,12 +6,14 @@ who added it) manage the grants of that connector.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Response
 
 from listdock.api.deps import AccessDep, CallerDep, ServicesDep, SessionDep, visible_principal
 from listdock.api.schemas import ErrorOut
 from listdock.api.schemas_security import GrantIn, GrantOut
-from listdock.domain.models import Connector
+from listdock.domain.models import Connector, ConnectorGrant
 from listdock.errors import NotFoundError, PermissionDeniedError
 from listdock.security.policy import Access, load_access
 from listdock.services.grants import GrantSpec
@@ -68,6 +70,86 @@ def _require_manageable_target(session: SessionDep, access: Access, principal_id
         )
 
 
+@dataclass(frozen=True)
+class GrantHolder:
+    """The user, API user or team that a grant belongs to. Set exactly one of the two ids."""
+
+    principal_id: str | None = None
+    team_id: str | None = None
+
+
+def _find_grant(
+    services: ServicesDep, session: SessionDep, connector_id: str, holder: GrantHolder
+) -> ConnectorGrant:
+    """Return the holder's grant in a connector, or raise NotFoundError if it has none there."""
+    grant = services.grants.find(
+        session, connector_id, principal_id=holder.principal_id, team_id=holder.team_id
+    )
+    if grant is None:
+        raise NotFoundError("Grant not found", code="grant_not_found")
+    return grant
+
+
+def _read_grant(
+    services: ServicesDep,
+    session: SessionDep,
+    access: Access,
+    connector_id: str,
+    holder: GrantHolder,
+) -> GrantOut:
+    """Return the holder's grant in a connector that the caller can see.
+
+    Raises NotFoundError for a connector that the caller can neither see nor manage security
+    for, and for a missing grant. The route must already have checked that the caller may see
+    the holder.
+    """
+    _require_visible_connector(access, connector_id)
+    return GrantOut.of(_find_grant(services, session, connector_id, holder))
+
+
+def _save_grant(
+    services: ServicesDep,
+    session: SessionDep,
+    connector_id: str,
+    body: GrantIn,
+    actor_id: str,
+    holder: GrantHolder,
+) -> GrantOut:
+    """Create or replace the holder's grant in a connector, and commit.
+
+    The route must already have checked that the caller manages the connector's grants and that
+    the holder exists. Raises InvalidInputError for unknown roles or ids in ``body``.
+    """
+    grant = services.grants.put(
+        session,
+        connector_id,
+        _spec(body),
+        principal_id=holder.principal_id,
+        team_id=holder.team_id,
+        actor_id=actor_id,
+    )
+    session.commit()
+    return GrantOut.of(grant)
+
+
+def _delete_grant(
+    services: ServicesDep,
+    session: SessionDep,
+    connector_id: str,
+    actor_id: str,
+    holder: GrantHolder,
+) -> Response:
+    """Remove the holder's grant in a connector, commit, and return an empty 204 response.
+
+    The route must already have checked that the caller manages the connector's grants.
+    Raises NotFoundError when the holder has no grant there.
+    """
+    grant = _find_grant(services, session, connector_id, holder)
+    services.grants.remove(session, grant, actor_id=actor_id)
+    session.commit()
+    return Response(status_code=204)
+
+
 @router.get("/user/{UserId}/connector/{ConnectorId}", response_model=GrantOut, responses=ERRORS)
 def read_user_grant(
     UserId: str,  # noqa: N803
@@ -77,11 +159,9 @@ def read_user_grant(
     session: SessionDep,
 ) -> GrantOut:
     principal = visible_principal(session, access, UserId)
-    _require_visible_connector(access, ConnectorId)
-    grant = services.grants.find(session, ConnectorId, principal_id=principal.id)
-    if grant is None:
-        raise NotFoundError("Grant not found", code="grant_not_found")
-    return GrantOut.of(grant)
+    return _read_grant(
+        services, session, access, ConnectorId, GrantHolder(principal_id=principal.id)
+    )
 
 
 @router.put("/user/{UserId}/connector/{ConnectorId}", response_model=GrantOut, responses=ERRORS)
@@ -98,11 +178,14 @@ def put_user_grant(
     connector = managed_connector(services, session, access, ConnectorId)
     principal = services.principals.get(session, UserId)
     _require_manageable_target(session, access, principal.id)
-    grant = services.grants.put(
-        session, connector.id, _spec(body), principal_id=principal.id, actor_id=caller.principal_id
+    return _save_grant(
+        services,
+        session,
+        connector.id,
+        body,
+        caller.principal_id,
+        GrantHolder(principal_id=principal.id),
     )
-    session.commit()
-    return GrantOut.of(grant)
 
 
 @router.delete("/user/{UserId}/connector/{ConnectorId}", status_code=204, responses=ERRORS)
@@ -116,12 +199,9 @@ def delete_user_grant(
 ) -> Response:
     connector = managed_connector(services, session, access, ConnectorId)
     _require_manageable_target(session, access, UserId)
-    grant = services.grants.find(session, connector.id, principal_id=UserId)
-    if grant is None:
-        raise NotFoundError("Grant not found", code="grant_not_found")
-    services.grants.remove(session, grant, actor_id=caller.principal_id)
-    session.commit()
-    return Response(status_code=204)
+    return _delete_grant(
+        services, session, connector.id, caller.principal_id, GrantHolder(principal_id=UserId)
+    )
 
 
 @router.get("/team/{TeamId}/connector/{ConnectorId}", response_model=GrantOut, responses=ERRORS)
@@ -135,11 +215,7 @@ def read_team_grant(
     team = services.teams.get(session, TeamId)
     if not access.is_security_manager and team.id not in access.team_ids:
         raise NotFoundError("Team not found", code="team_not_found")
-    _require_visible_connector(access, ConnectorId)
-    grant = services.grants.find(session, ConnectorId, team_id=team.id)
-    if grant is None:
-        raise NotFoundError("Grant not found", code="grant_not_found")
-    return GrantOut.of(grant)
+    return _read_grant(services, session, access, ConnectorId, GrantHolder(team_id=team.id))
 
 
 @router.put("/team/{TeamId}/connector/{ConnectorId}", response_model=GrantOut, responses=ERRORS)
@@ -155,11 +231,9 @@ def put_team_grant(
     """Create or replace what a team is granted in a connector."""
     connector = managed_connector(services, session, access, ConnectorId)
     team = services.teams.get(session, TeamId)
-    grant = services.grants.put(
-        session, connector.id, _spec(body), team_id=team.id, actor_id=caller.principal_id
+    return _save_grant(
+        services, session, connector.id, body, caller.principal_id, GrantHolder(team_id=team.id)
     )
-    session.commit()
-    return GrantOut.of(grant)
 
 
 @router.delete("/team/{TeamId}/connector/{ConnectorId}", status_code=204, responses=ERRORS)
@@ -172,9 +246,6 @@ def delete_team_grant(
     session: SessionDep,
 ) -> Response:
     connector = managed_connector(services, session, access, ConnectorId)
-    grant = services.grants.find(session, connector.id, team_id=TeamId)
-    if grant is None:
-        raise NotFoundError("Grant not found", code="grant_not_found")
-    services.grants.remove(session, grant, actor_id=caller.principal_id)
-    session.commit()
-    return Response(status_code=204)
+    return _delete_grant(
+        services, session, connector.id, caller.principal_id, GrantHolder(team_id=TeamId)
+    )
