@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,6 +54,47 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve_listdock(environment: dict[str, str], log_path: Path, ready_path: str) -> Iterator[str]:
+    """Run ``listdock serve`` on a free 127.0.0.1 port and yield its base URL.
+
+    The process gets ``environment`` and writes its output to ``log_path``. The test fails,
+    with the end of that log, when the process exits or ``ready_path`` has not returned a 2xx
+    response within START_TIMEOUT seconds. On exit the process is terminated, and killed if it
+    has not stopped 10 seconds later.
+    """
+    port = free_port()
+    executable = Path(sys.executable).parent / "listdock"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if httpx.get(f"{base_url}{ready_path}", timeout=2).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_text = log_path.read_text(encoding="utf-8", errors="replace")
+                pytest.fail(f"listdock serve did not start:\n{log_text[-2000:]}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @dataclass
@@ -120,36 +162,9 @@ def listdock_server(
     finally:
         services.close()
 
-    port = free_port()
     log_path = folder / "server.log"
-    executable = Path(sys.executable).parent / "listdock"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = ListdockServer(f"http://127.0.0.1:{port}", admin_token, log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"{server.base_url}/api/v2/openapi.json", timeout=2).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"listdock serve did not start:\n{server.log_text()[-2000:]}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with serve_listdock(environment, log_path, "/api/v2/openapi.json") as base_url:
+        yield ListdockServer(base_url, admin_token, log_path)
 
 
 class HostPage(BaseHTTPRequestHandler):

@@ -16,7 +16,6 @@ import secrets
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
@@ -29,7 +28,7 @@ import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import START_TIMEOUT, free_port, screenshot_directory
+from .conftest import screenshot_directory, serve_listdock
 
 pytestmark = pytest.mark.browser
 
@@ -124,35 +123,9 @@ def hub(
         environment,
     )
 
-    port = free_port()
     log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Hub(f"http://127.0.0.1:{port}", log_path, environment)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"{server.base_url}/login", timeout=2).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"listdock serve did not start:\n{server.log_text()[-2000:]}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with serve_listdock(environment, log_path, "/login") as base_url:
+        yield Hub(base_url, log_path, environment)
 
 
 def log_in(page: Any, base_url: str) -> None:
