@@ -167,18 +167,17 @@ def listdock_server(
         yield ListdockServer(base_url, admin_token, log_path)
 
 
-class HostPage(BaseHTTPRequestHandler):
-    """Serves ``/host?src=URL``: a page that frames ``URL`` in an iframe."""
+class HtmlPage(BaseHTTPRequestHandler):
+    """A handler that responds to every GET with the HTML page that ``page`` builds.
+
+    Subclasses build the page from the query string. Requests are not logged.
+    """
+
+    def page(self, query: dict[str, list[str]]) -> str:
+        raise NotImplementedError
 
     def do_GET(self) -> None:  # noqa: N802
-        query = parse_qs(urlsplit(self.path).query)
-        source = query.get("src", [""])[0].replace('"', "%22")
-        body = (
-            "<!DOCTYPE html><html><head><title>Host application</title></head><body>"
-            "<h1>Customer portal</h1>"
-            f'<iframe id="widget" src="{source}" width="900" height="700"></iframe>'
-            "</body></html>"
-        ).encode()
+        body = self.page(parse_qs(urlsplit(self.path).query)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -189,10 +188,10 @@ class HostPage(BaseHTTPRequestHandler):
         return
 
 
-@pytest.fixture(scope="module")
-def host_server() -> Iterator[int]:
-    """Start the host page server on 127.0.0.1 and return its port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), HostPage)
+@contextmanager
+def serve_pages(handler: type[HtmlPage]) -> Iterator[int]:
+    """Serve ``handler`` on a free 127.0.0.1 port from a background thread and yield the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -202,6 +201,26 @@ def host_server() -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class HostPage(HtmlPage):
+    """Serves ``/host?src=URL``: a page that frames ``URL`` in an iframe."""
+
+    def page(self, query: dict[str, list[str]]) -> str:
+        source = query.get("src", [""])[0].replace('"', "%22")
+        return (
+            "<!DOCTYPE html><html><head><title>Host application</title></head><body>"
+            "<h1>Customer portal</h1>"
+            f'<iframe id="widget" src="{source}" width="900" height="700"></iframe>'
+            "</body></html>"
+        )
+
+
+@pytest.fixture(scope="module")
+def host_server() -> Iterator[int]:
+    """Start the host page server on 127.0.0.1 and return its port."""
+    with serve_pages(HostPage) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

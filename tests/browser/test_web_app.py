@@ -15,20 +15,18 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import screenshot_directory, serve_listdock
+from .conftest import HtmlPage, screenshot_directory, serve_listdock, serve_pages
 
 pytestmark = pytest.mark.browser
 
@@ -435,42 +433,25 @@ def test_api_users_page_shows_no_email(hub: Hub, created: CreatedObjects, admin_
     assert admin_page.get_by_text("Email", exact=True).count() == 0
 
 
-class ForgedFormPage(BaseHTTPRequestHandler):
+class ForgedFormPage(HtmlPage):
     """Serves ``/forge?action=URL``: a page that posts a form to ``URL`` when it loads."""
 
-    def do_GET(self) -> None:  # noqa: N802
-        query = parse_qs(urlsplit(self.path).query)
+    def page(self, query: dict[str, list[str]]) -> str:
         action = escape(query.get("action", [""])[0], quote=True)
-        body = (
+        return (
             "<!DOCTYPE html><html><head><title>Another site</title></head><body>"
             f'<form id="forged" method="post" action="{action}">'
             '<input name="name" value="Forged from page"></form>'
             '<script>document.getElementById("forged").submit();</script>'
             "</body></html>"
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
+        )
 
 
 @pytest.fixture(scope="module")
 def forged_page_port() -> Iterator[int]:
     """Start the forged-form page server on another 127.0.0.1 port and return the port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ForgedFormPage)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_pages(ForgedFormPage) as port:
+        yield port
 
 
 def api_user_names(hub: Hub, admin_page: Any) -> list[str]:
