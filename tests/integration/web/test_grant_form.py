@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from listdock.app import Services
-from listdock.web.sessions import SESSION_COOKIE
 
-from ..api.conftest import API, ApiConnector, connector_body, create_connector
+from ..api.conftest import API, ApiConnector
 from ..api.security_support import Caller, add_principal, put_grant
 from ..conftest import Login
 
@@ -21,20 +19,6 @@ CARD = re.compile(
     re.S,
 )
 CHECKED = re.compile(r'<input type="checkbox" name="([a-z_]+)" value="([^"]*)" checked>')
-
-
-@pytest.fixture
-def chinook(client: TestClient, admin: Login, chinook_sqlite_path: Path) -> ApiConnector:
-    body = connector_body("Chinook", "sqlite", [str(chinook_sqlite_path)])
-    return create_connector(client, admin, body)
-
-
-@pytest.fixture
-def browser(services: Services, client: TestClient, admin: Login) -> TestClient:
-    """The test client, signed in to the web app as the administrator."""
-    cookie = services.web_sessions.login("ada@example.com", "correct horse battery", ip="1.1.1.1")
-    client.cookies.set(SESSION_COOKIE, cookie)
-    return client
 
 
 @pytest.fixture
