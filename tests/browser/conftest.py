@@ -56,6 +56,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def listdock_environment(folder: Path, log_level: str) -> dict[str, str]:
+    """Return this process's environment plus the settings of a listdock in ``folder``.
+
+    The store is ``folder/store.db`` (SQLite), the data folder ``folder/data``, and the secret
+    key a new random one.
+    """
+    return {
+        **os.environ,
+        "LISTDOCK_DATA_DIR": str(folder / "data"),
+        "LISTDOCK_DATABASE_URL": f"sqlite:///{folder / 'store.db'}",
+        "LISTDOCK_SECRET_KEY": secrets.token_urlsafe(48),
+        "LISTDOCK_LOG_LEVEL": log_level,
+    }
+
+
 @contextmanager
 def serve_listdock(environment: dict[str, str], log_path: Path, ready_path: str) -> Iterator[str]:
     """Run ``listdock serve`` on a free 127.0.0.1 port and yield its base URL.
@@ -133,13 +148,7 @@ def listdock_server(
 ) -> Iterator[ListdockServer]:
     """Start ``listdock serve`` on a fresh SQLite store with one administrator."""
     folder = tmp_path_factory.mktemp("listdock-server")
-    environment = {
-        **os.environ,
-        "LISTDOCK_DATA_DIR": str(folder / "data"),
-        "LISTDOCK_DATABASE_URL": f"sqlite:///{folder / 'store.db'}",
-        "LISTDOCK_SECRET_KEY": secrets.token_urlsafe(48),
-        "LISTDOCK_LOG_LEVEL": "DEBUG",
-    }
+    environment = listdock_environment(folder, "DEBUG")
     settings = Settings(
         data_dir=folder / "data",
         database_url=environment["LISTDOCK_DATABASE_URL"],

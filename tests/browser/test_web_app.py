@@ -10,9 +10,7 @@ rewritten.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,7 +24,13 @@ import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import HtmlPage, screenshot_directory, serve_listdock, serve_pages
+from .conftest import (
+    HtmlPage,
+    listdock_environment,
+    screenshot_directory,
+    serve_listdock,
+    serve_pages,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -94,13 +98,7 @@ def hub(
 ) -> Iterator[Hub]:
     """Create a store with ``listdock init``, add Chinook, and run ``listdock serve``."""
     folder = tmp_path_factory.mktemp("web-app")
-    environment = {
-        **os.environ,
-        "LISTDOCK_DATA_DIR": str(folder / "data"),
-        "LISTDOCK_DATABASE_URL": f"sqlite:///{folder / 'store.db'}",
-        "LISTDOCK_SECRET_KEY": secrets.token_urlsafe(48),
-        "LISTDOCK_LOG_LEVEL": "INFO",
-    }
+    environment = listdock_environment(folder, "INFO")
     executable = Path(sys.executable).parent / "listdock"
     run_cli(
         executable,
