@@ -35,6 +35,45 @@ class GrantSpec:
     actions: Any
 
 
+class UnknownGrantTargetError(InvalidInputError):
+    """A grant names a connector role or an object id that does not exist.
+
+    ``part`` is the grant part (``"roles"``, ``"companies"``, ``"lists"``, ``"details"`` or
+    ``"actions"``) and ``value`` is the rejected role name or id, so callers can word their own
+    message.
+    """
+
+    def __init__(self, message: str, *, part: str, value: str, code: str) -> None:
+        super().__init__(message, code=code)
+        self.part = part
+        self.value = value
+
+
+def target_ids(part: str, connector_id: str) -> Select[str]:
+    """Return a query of the ids that the grant part ``part`` may name in a connector.
+
+    Lists that discovery no longer finds (``Entity.missing``) are included, because a refresh
+    that finds them again keeps their ids.
+    """
+    if part == "companies":
+        return select(Company.id).where(Company.connector_id == connector_id)
+    if part == "lists":
+        return select(Entity.id).where(Entity.connector_id == connector_id)
+    if part == "details":
+        return (
+            select(EntityRelationship.id)
+            .join(Entity, Entity.id == EntityRelationship.from_entity_id)
+            .where(Entity.connector_id == connector_id)
+        )
+    if part == "actions":
+        return (
+            select(Action.id)
+            .join(Entity, Entity.id == Action.entity_id)
+            .where(Entity.connector_id == connector_id)
+        )
+    raise ValueError(f"Unknown grant part {part!r}")
+
+
 class GrantService:
     def __init__(self, clock: Clock, audit: AuditLog) -> None:
         self._clock = clock
@@ -66,36 +105,16 @@ class GrantService:
         team_id: str | None = None,
         actor_id: str | None,
     ) -> ConnectorGrant:
-        """Create or replace the grant; raises InvalidInputError for unknown roles or ids."""
+        """Create or replace the grant.
+
+        Raises UnknownGrantTargetError (an InvalidInputError) for an unknown role or an id that
+        is not in the connector, and InvalidInputError for a part of the wrong shape.
+        """
         roles = self._checked_roles(session, spec.roles)
-        companies = self._checked_ids(
-            session,
-            "Companies",
-            spec.companies,
-            select(Company.id).where(Company.connector_id == connector_id),
-        )
-        lists = self._checked_ids(
-            session,
-            "Lists",
-            spec.lists,
-            select(Entity.id).where(Entity.connector_id == connector_id),
-        )
-        details = self._checked_ids(
-            session,
-            "Details",
-            spec.details,
-            select(EntityRelationship.id)
-            .join(Entity, Entity.id == EntityRelationship.from_entity_id)
-            .where(Entity.connector_id == connector_id),
-        )
-        actions = self._checked_ids(
-            session,
-            "Actions",
-            spec.actions,
-            select(Action.id)
-            .join(Entity, Entity.id == Action.entity_id)
-            .where(Entity.connector_id == connector_id),
-        )
+        companies = self._checked_ids(session, connector_id, "companies", spec.companies)
+        lists = self._checked_ids(session, connector_id, "lists", spec.lists)
+        details = self._checked_ids(session, connector_id, "details", spec.details)
+        actions = self._checked_ids(session, connector_id, "actions", spec.actions)
 
         grant = self.find(session, connector_id, principal_id=principal_id, team_id=team_id)
         if grant is None:
@@ -150,28 +169,33 @@ class GrantService:
             found = known.get(str(name).casefold())
             if found is None:
                 accepted = ", ".join(sorted(known.values()))
-                raise InvalidInputError(
+                raise UnknownGrantTargetError(
                     f"Unknown connector role {name!r}; use one of {accepted}",
+                    part="roles",
+                    value=str(name),
                     code="unknown_role",
                 )
             checked.append(found)
         return sorted(set(checked))
 
-    def _checked_ids(self, session: Session, part: str, value: Any, valid_ids: Select[str]) -> Any:
+    def _checked_ids(self, session: Session, connector_id: str, part: str, value: Any) -> Any:
         """Return ``"all"`` or the sorted, unique ids of ``value``.
 
-        Raises InvalidInputError when ``value`` is neither ``"all"`` nor a list of strings, or
-        when an id is not among those that ``valid_ids`` selects.
+        Raises InvalidInputError when ``value`` is neither ``"all"`` nor a list of strings, and
+        UnknownGrantTargetError when an id is not among the ``target_ids`` of ``part``.
         """
+        label = part.capitalize()
         if value == "all":
             return "all"
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise InvalidInputError(f'{part} must be "all" or a list of ids', code="invalid_grant")
-        known = set(session.scalars(valid_ids))
+            raise InvalidInputError(f'{label} must be "all" or a list of ids', code="invalid_grant")
+        known = set(session.scalars(target_ids(part, connector_id)))
         for item in value:
             if item not in known:
-                raise InvalidInputError(
-                    f"{part} contains an id that is not in this connector: {item}",
+                raise UnknownGrantTargetError(
+                    f"{label} contains an id that is not in this connector: {item}",
+                    part=part,
+                    value=item,
                     code="unknown_grant_target",
                 )
         return sorted(set(value))

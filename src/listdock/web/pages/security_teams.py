@@ -8,13 +8,16 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from listdock.domain.models import Entity, Role
-from listdock.errors import ListdockError, PermissionDeniedError
+from listdock.domain.models import Role, Team
+from listdock.errors import InvalidInputError, ListdockError, PermissionDeniedError
 from listdock.security import roles as role_definitions
 from listdock.security.management import require_security_manager
+from listdock.security.policy import Access
 from listdock.services.grants import GrantSpec
 from listdock.web.deps import AccessDep, PostUserDep, ServicesDep, SessionDep, UserDep
-from listdock.web.pages.security_users import grant_part, redirect
+from listdock.web.grant_forms import GrantFormDep, grant_error_message, grant_rows, submitted_spec
+from listdock.web.pages.security_users import redirect
+from listdock.web.sessions import WebUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,26 +82,36 @@ def team_page(
 ) -> Response:
     require_security_manager(access)
     team = services.teams.get(session, team_id)
+    return _team_page(request, services, session, user, access, team)
+
+
+def _team_page(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    user: WebUser,
+    access: Access,
+    team: Team,
+    *,
+    error: str | None = None,
+    rejected_grant: tuple[str, GrantSpec] | None = None,
+) -> Response:
+    """Render a team's page. An ``error`` is shown above it with status 400.
+
+    ``rejected_grant`` is the connector id and spec of a grant save that failed, which that
+    connector's form shows in place of the stored grant.
+    """
     members = services.teams.members(session, team)
     member_ids = {member.id for member in members}
     candidates = [p for p in services.principals.list_all(session) if p.id not in member_ids]
     assigned = set(services.teams.role_names(session, team))
-    grants: list[dict[str, Any]] = []
-    for connector in services.connectors.list_all(session):
-        lists = list(
-            session.scalars(
-                select(Entity)
-                .where(Entity.connector_id == connector.id, Entity.missing.is_(False))
-                .order_by(Entity.name)
-            )
-        )
-        grants.append(
-            {
-                "connector": connector,
-                "grant": services.grants.find(session, connector.id, team_id=team.id),
-                "lists": lists,
-            }
-        )
+    grants = grant_rows(
+        services.grants,
+        session,
+        services.connectors.list_all(session),
+        team_id=team.id,
+        rejected=rejected_grant,
+    )
     return services.pages.render(
         request,
         "pages/security_team.html",
@@ -120,8 +133,10 @@ def team_page(
             "grants": grants,
             "can_grant_admin": access.is_administrator,
             "section": "teams",
+            "error": error,
         },
         user=user,
+        status_code=400 if error else 200,
     )
 
 
@@ -185,42 +200,45 @@ def save_team_roles(
 def save_team_grant(
     team_id: str,
     connector_id: str,
+    request: Request,
     user: PostUserDep,
     access: AccessDep,
     services: ServicesDep,
     session: SessionDep,
-    connector_roles: Annotated[list[str] | None, Form()] = None,
-    companies_all: Annotated[str | None, Form()] = None,
-    companies: Annotated[list[str] | None, Form()] = None,
-    lists_all: Annotated[str | None, Form()] = None,
-    lists: Annotated[list[str] | None, Form()] = None,
-    details_all: Annotated[str | None, Form()] = None,
-    actions_all: Annotated[str | None, Form()] = None,
-    remove: Annotated[str | None, Form()] = None,
+    form: GrantFormDep,
 ) -> Response:
+    """Save or remove a team's grant in one connector (SecurityManager).
+
+    A rejected grant shows the team's page again with the submitted boxes and saves nothing.
+    """
     require_security_manager(access)
     team = services.teams.get(session, team_id)
-    services.connectors.get(session, connector_id)
-    if remove:
-        grant = services.grants.find(session, connector_id, team_id=team.id)
-        if grant is not None:
-            services.grants.remove(session, grant, actor_id=user.principal_id)
+    connector = services.connectors.get(session, connector_id)
+    stored = services.grants.find(session, connector.id, team_id=team.id)
+    if form.remove:
+        if stored is not None:
+            services.grants.remove(session, stored, actor_id=user.principal_id)
             session.commit()
         return redirect(f"/security/teams/{team.id}", "grant_removed")
-    services.grants.put(
-        session,
-        connector_id,
-        GrantSpec(
-            roles=connector_roles or [],
-            companies=grant_part(companies_all, companies),
-            lists=grant_part(lists_all, lists),
-            details="all" if details_all else [],
-            actions="all" if actions_all else [],
-        ),
-        team_id=team.id,
-        actor_id=user.principal_id,
-    )
-    session.commit()
+
+    spec = submitted_spec(form)
+    try:
+        services.grants.put(
+            session, connector.id, spec, team_id=team.id, actor_id=user.principal_id
+        )
+        session.commit()
+    except InvalidInputError as failure:
+        session.rollback()
+        return _team_page(
+            request,
+            services,
+            session,
+            user,
+            access,
+            team,
+            error=grant_error_message(failure, connector),
+            rejected_grant=(connector.id, spec),
+        )
     return redirect(f"/security/teams/{team.id}", "grant_saved")
 
 

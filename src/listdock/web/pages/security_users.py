@@ -14,12 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from listdock.domain.models import Entity, Principal, Role, TeamMember
-from listdock.errors import ConflictError, ListdockError, NotFoundError, PermissionDeniedError
+from listdock.domain.models import Principal, Role, TeamMember
+from listdock.errors import (
+    ConflictError,
+    InvalidInputError,
+    ListdockError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from listdock.security.management import can_manage, require_can_manage, require_security_manager
 from listdock.security.policy import Access, load_access
 from listdock.services.grants import GrantSpec
 from listdock.web.deps import AccessDep, PostUserDep, ServicesDep, SessionDep, UserDep
+from listdock.web.grant_forms import GrantFormDep, grant_error_message, grant_rows, submitted_spec
 from listdock.web.sessions import WebUser
 
 router = APIRouter(include_in_schema=False)
@@ -185,25 +192,6 @@ def add_api_user(
     )
 
 
-def _grant_rows(
-    services: ServicesDep, session: Session, access: Access, principal: Principal
-) -> list[dict[str, Any]]:
-    rows = []
-    for connector in services.connectors.list_all(session):
-        if not (access.is_security_manager or access.administers_connector(connector.id)):
-            continue
-        grant = services.grants.find(session, connector.id, principal_id=principal.id)
-        lists = list(
-            session.scalars(
-                select(Entity)
-                .where(Entity.connector_id == connector.id, Entity.missing.is_(False))
-                .order_by(Entity.name)
-            )
-        )
-        rows.append({"connector": connector, "grant": grant, "lists": lists})
-    return rows
-
-
 @router.get("/security/users/{principal_id}")
 def user_page(
     principal_id: str,
@@ -215,6 +203,26 @@ def user_page(
     tab: str = "profile",
 ) -> Response:
     principal = visible_principal(session, access, principal_id)
+    return _user_page(request, services, session, user, access, principal, tab)
+
+
+def _user_page(
+    request: Request,
+    services: ServicesDep,
+    session: Session,
+    user: WebUser,
+    access: Access,
+    principal: Principal,
+    tab: str,
+    *,
+    error: str | None = None,
+    rejected_grant: tuple[str, GrantSpec] | None = None,
+) -> Response:
+    """Render one tab of a user's page. An ``error`` is shown above it with status 400.
+
+    ``rejected_grant`` is the connector id and spec of a grant save that failed, which the
+    Connectors tab shows in place of the stored grant.
+    """
     manageable = can_manage(session, access, principal.id)
     is_self = principal.id == user.principal_id
     if tab not in dict(USER_TABS):
@@ -226,6 +234,7 @@ def user_page(
         "manageable": manageable,
         "is_self": is_self,
         "section": "users" if principal.kind == "user" else "api-users",
+        "error": error,
     }
     if tab == "teams":
         member_of = set(
@@ -246,7 +255,18 @@ def user_page(
         ]
         context["can_grant_admin"] = access.is_administrator
     elif tab == "connectors":
-        context["grants"] = _grant_rows(services, session, access, principal)
+        connectors = [
+            connector
+            for connector in services.connectors.list_all(session)
+            if access.is_security_manager or access.administers_connector(connector.id)
+        ]
+        context["grants"] = grant_rows(
+            services.grants,
+            session,
+            connectors,
+            principal_id=principal.id,
+            rejected=rejected_grant,
+        )
         context["connector_roles"] = list(
             session.scalars(select(Role.name).where(Role.scope == "connector").order_by(Role.name))
         )
@@ -255,7 +275,13 @@ def user_page(
         session.expire_all()
         context["tokens"] = services.tokens.list_for_principal(session, principal.id)
         context["can_manage_tokens"] = manageable or is_self
-    return services.pages.render(request, "pages/security_user.html", context, user=user)
+    return services.pages.render(
+        request,
+        "pages/security_user.html",
+        context,
+        user=user,
+        status_code=400 if error else 200,
+    )
 
 
 @router.post("/security/users/{principal_id}/profile")
@@ -356,53 +382,52 @@ def change_membership(
     return redirect(f"/security/users/{principal.id}?tab=teams", done)
 
 
-def grant_part(all_checked: str | None, ids: list[str] | None) -> Any:
-    """Return a grant part from a form: ``"all"`` when its All box is ticked, else the ids."""
-    return "all" if all_checked else sorted(set(ids or []))
-
-
 @router.post("/security/users/{principal_id}/connectors/{connector_id}")
 def save_user_grant(
     principal_id: str,
     connector_id: str,
+    request: Request,
     user: PostUserDep,
     access: AccessDep,
     services: ServicesDep,
     session: SessionDep,
-    connector_roles: Annotated[list[str] | None, Form()] = None,
-    companies_all: Annotated[str | None, Form()] = None,
-    companies: Annotated[list[str] | None, Form()] = None,
-    lists_all: Annotated[str | None, Form()] = None,
-    lists: Annotated[list[str] | None, Form()] = None,
-    details_all: Annotated[str | None, Form()] = None,
-    actions_all: Annotated[str | None, Form()] = None,
-    remove: Annotated[str | None, Form()] = None,
+    form: GrantFormDep,
 ) -> Response:
-    """Save or remove a user's grant in one connector (SecurityManager or connector admin)."""
+    """Save or remove a user's grant in one connector (SecurityManager or connector admin).
+
+    A rejected grant shows the Connectors tab again with the submitted boxes and saves nothing.
+    """
     principal = visible_principal(session, access, principal_id)
     if not (access.is_security_manager or access.administers_connector(connector_id)):
         require_security_manager(access)
     if not can_manage(session, access, principal.id) and not access.is_administrator:
         require_can_manage(session, access, principal.id)
+    connector = services.connectors.get(session, connector_id)
     back = f"/security/users/{principal.id}?tab=connectors"
-    if remove:
-        grant = services.grants.find(session, connector_id, principal_id=principal.id)
-        if grant is not None:
-            services.grants.remove(session, grant, actor_id=user.principal_id)
+    stored = services.grants.find(session, connector.id, principal_id=principal.id)
+    if form.remove:
+        if stored is not None:
+            services.grants.remove(session, stored, actor_id=user.principal_id)
             session.commit()
         return redirect(back, "grant_removed")
-    services.grants.put(
-        session,
-        connector_id,
-        GrantSpec(
-            roles=connector_roles or [],
-            companies=grant_part(companies_all, companies),
-            lists=grant_part(lists_all, lists),
-            details="all" if details_all else [],
-            actions="all" if actions_all else [],
-        ),
-        principal_id=principal.id,
-        actor_id=user.principal_id,
-    )
-    session.commit()
+
+    spec = submitted_spec(form)
+    try:
+        services.grants.put(
+            session, connector.id, spec, principal_id=principal.id, actor_id=user.principal_id
+        )
+        session.commit()
+    except InvalidInputError as failure:
+        session.rollback()
+        return _user_page(
+            request,
+            services,
+            session,
+            user,
+            access,
+            principal,
+            "connectors",
+            error=grant_error_message(failure, connector),
+            rejected_grant=(connector.id, spec),
+        )
     return redirect(back, "grant_saved")
