@@ -7,6 +7,7 @@ a detail whose source list is in the connector, or an action defined on one of i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,6 +178,13 @@ class GrantService:
                 )
             checked.append(found)
         return sorted(set(checked))
+
+    def existing_ids(
+        self, session: Session, connector_id: str, part: str, ids: Collection[str]
+    ) -> list[str]:
+        """Return the sorted, unique ids of ``ids`` that the grant part ``part`` may name now."""
+        known = set(session.scalars(target_ids(part, connector_id)))
+        return sorted(known.intersection(ids))
 
     def _checked_ids(self, session: Session, connector_id: str, part: str, value: Any) -> Any:
         """Return ``"all"`` or the sorted, unique ids of ``value``.

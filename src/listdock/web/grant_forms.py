@@ -1,19 +1,22 @@
 """The connector grant forms of the user and team pages.
 
 A form has checkboxes for connector roles, companies and lists, but only an "All details" and an
-"All actions" box for details and actions.
+"All actions" box for details and actions. Specific detail and action ids, which only the REST
+API sets, are therefore kept from the stored grant when their box is unticked, and the form
+names them. A list that the last refresh did not find keeps its checkbox while the grant names
+it, so saving the form never drops a part of the grant that the reader could not see.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from listdock.domain.models import Connector, ConnectorGrant, Entity
+from listdock.domain.models import Action, Connector, ConnectorGrant, Entity, EntityRelationship
 from listdock.errors import InvalidInputError
 from listdock.services.grants import GrantService, GrantSpec, UnknownGrantTargetError
 
@@ -70,24 +73,55 @@ class GrantRow:
     """One connector's grant form: what it shows ticked and the choices it offers.
 
     ``form`` is the stored grant, or the rejected submission after a failed save. ``lists``
-    are the lists found by the last refresh.
+    are the lists found by the last refresh plus any other list that ``form`` names.
+    ``specific_details`` and ``specific_actions`` label the ids that ``form`` grants one by one.
     """
 
     connector: Connector
     grant: ConnectorGrant | None
     form: GrantSpec
     lists: list[Entity]
+    specific_details: list[str]
+    specific_actions: list[str]
 
 
-def submitted_spec(form: GrantForm) -> GrantSpec:
-    """Return the grant that a submitted form requests."""
+def submitted_spec(
+    grants: GrantService,
+    session: Session,
+    connector_id: str,
+    stored: ConnectorGrant | None,
+    form: GrantForm,
+) -> GrantSpec:
+    """Return the grant that a submitted form requests.
+
+    An unticked All details or All actions box keeps the specific ids of the stored grant that
+    still exist, and grants none when the stored part was ``"all"``.
+    """
     return GrantSpec(
         roles=form.roles,
         companies="all" if form.companies_all else sorted(set(form.companies)),
         lists="all" if form.lists_all else sorted(set(form.lists)),
-        details="all" if form.details_all else [],
-        actions="all" if form.actions_all else [],
+        details=_kept_part(grants, session, connector_id, stored, "details", form.details_all),
+        actions=_kept_part(grants, session, connector_id, stored, "actions", form.actions_all),
     )
+
+
+def _kept_part(
+    grants: GrantService,
+    session: Session,
+    connector_id: str,
+    stored: ConnectorGrant | None,
+    part: str,
+    all_ticked: bool,
+) -> Any:
+    if all_ticked:
+        return "all"
+    current = getattr(stored, part) if stored is not None else []
+    if not isinstance(current, list):
+        return []
+    # An id whose object was deleted before deletions cleaned grants would make put() reject
+    # every later save of this form, and it grants nothing, so it is dropped here.
+    return grants.existing_ids(session, connector_id, part, current)
 
 
 def grant_rows(
@@ -116,7 +150,9 @@ def grant_rows(
                 connector=connector,
                 grant=grant,
                 form=form,
-                lists=_form_lists(session, connector.id),
+                lists=_form_lists(session, connector.id, form.lists),
+                specific_details=_detail_labels(session, form.details),
+                specific_actions=_action_labels(session, form.actions),
             )
         )
     return rows
@@ -135,13 +171,41 @@ def stored_spec(grant: ConnectorGrant | None) -> GrantSpec:
     )
 
 
-def _form_lists(session: Session, connector_id: str) -> list[Entity]:
+def _form_lists(session: Session, connector_id: str, granted: Any) -> list[Entity]:
+    named = granted if isinstance(granted, list) else []
     statement = (
         select(Entity)
-        .where(Entity.connector_id == connector_id, Entity.missing.is_(False))
+        .where(
+            Entity.connector_id == connector_id,
+            or_(Entity.missing.is_(False), Entity.id.in_(named)),
+        )
         .order_by(Entity.name)
     )
     return list(session.scalars(statement))
+
+
+def _detail_labels(session: Session, granted: Any) -> list[str]:
+    """Return "source list › detail" for each detail id in ``granted`` that still exists."""
+    if not isinstance(granted, list) or not granted:
+        return []
+    statement = (
+        select(Entity.name, EntityRelationship.name)
+        .join(Entity, Entity.id == EntityRelationship.from_entity_id)
+        .where(EntityRelationship.id.in_(granted))
+    )
+    return sorted(f"{list_name} › {name}" for list_name, name in session.execute(statement))
+
+
+def _action_labels(session: Session, granted: Any) -> list[str]:
+    """Return "list › action" for each action id in ``granted`` that still exists."""
+    if not isinstance(granted, list) or not granted:
+        return []
+    statement = (
+        select(Entity.name, Action.name)
+        .join(Entity, Entity.id == Action.entity_id)
+        .where(Action.id.in_(granted))
+    )
+    return sorted(f"{list_name} › {name}" for list_name, name in session.execute(statement))
 
 
 def grant_error_message(error: InvalidInputError, connector: Connector) -> str:

@@ -1,4 +1,4 @@
-"""Saving connector grants from the user and team pages: rejected saves."""
+"""Saving connector grants from the user and team pages: rejected saves and kept parts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from listdock.app import Services
+from listdock.domain.models import ConnectorGrant, Entity
 
 from ..api.conftest import API, ApiConnector, field_ids
 from ..api.security_support import add_principal, put_grant
@@ -82,6 +84,27 @@ def submit(
 
 def read_grant(client: TestClient, admin: Login, holder: Holder, connector_id: str) -> Any:
     return client.get(f"{API}{holder.api_path}/connector/{connector_id}", headers=admin.headers)
+
+
+def detail_id(
+    client: TestClient, admin: Login, connector: ApiConnector, source: str, name: str
+) -> str:
+    """Return the id of the detail ``name`` of the list ``source``."""
+    response = client.get(
+        f"{API}/entity/{connector.entity_id(source)}/relationship", headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    return str({item["Name"]: item for item in response.json()}[name]["RelationshipId"])
+
+
+def invoice_action_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
+    response = client.post(
+        f"{API}/entity/{connector.entity_id('Invoice')}/action",
+        json={"Name": "Remove invoice", "ActionType": "delete"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["ActionId"])
 
 
 def custom_list_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
@@ -163,3 +186,122 @@ def test_unknown_company_shows_form_again(
     assert response.status_code == 400
     assert "A company you ticked no longer exists in Chinook" in response.text
     assert read_grant(browser, admin, holder, chinook.id).status_code == 404
+
+
+# Parts the form cannot show box by box ----------------------------------------------------
+
+
+def test_unchanged_form_keeps_specific_ids(
+    browser: TestClient, admin: Login, chinook: ApiConnector, holder: Holder
+) -> None:
+    details = sorted(
+        [
+            detail_id(browser, admin, chinook, "Customer", "Invoice"),
+            detail_id(browser, admin, chinook, "Album", "Track"),
+        ]
+    )
+    action = invoice_action_id(browser, admin, chinook)
+    put = put_grant(
+        browser, admin.headers, holder.api_path, chinook.id, Details=details, Actions=[action]
+    )
+    assert put.status_code == 200, put.text
+
+    page = browser.get(holder.page_path).text
+    response = submit(browser, holder.page_path, chinook.id)
+    stored = read_grant(browser, admin, holder, chinook.id).json()
+
+    assert (
+        "2 specific details, set through the API, stay granted when you save with All details "
+        "unticked: Album › Track, Customer › Invoice."
+    ) in page
+    assert (
+        "1 specific action, set through the API, stays granted when you save with All actions "
+        "unticked: Invoice › Remove invoice."
+    ) in page
+    assert response.status_code == 303, response.text
+    assert stored["Details"] == details
+    assert stored["Actions"] == [action]
+
+
+def test_unticked_all_grants_none(
+    browser: TestClient, admin: Login, chinook: ApiConnector, holder: Holder
+) -> None:
+    put_grant(browser, admin.headers, holder.api_path, chinook.id, Details="all", Actions="all")
+
+    response = submit(browser, holder.page_path, chinook.id, untick=("details_all", "actions_all"))
+    stored = read_grant(browser, admin, holder, chinook.id).json()
+
+    assert response.status_code == 303, response.text
+    assert stored["Details"] == []
+    assert stored["Actions"] == []
+
+
+def test_ticked_all_replaces_specific_ids(
+    browser: TestClient, admin: Login, chinook: ApiConnector, holder: Holder
+) -> None:
+    detail = detail_id(browser, admin, chinook, "Customer", "Invoice")
+    action = invoice_action_id(browser, admin, chinook)
+    put_grant(
+        browser, admin.headers, holder.api_path, chinook.id, Details=[detail], Actions=[action]
+    )
+    page = browser.get(holder.page_path).text
+    _, loaded = grant_form(page, chinook.id)
+
+    response = submit(
+        browser,
+        holder.page_path,
+        chinook.id,
+        ticked=[*loaded, ("details_all", "1"), ("actions_all", "1")],
+    )
+    stored = read_grant(browser, admin, holder, chinook.id).json()
+
+    assert response.status_code == 303, response.text
+    assert stored["Details"] == "all"
+    assert stored["Actions"] == "all"
+
+
+def test_unchanged_form_keeps_missing_list(
+    browser: TestClient,
+    services: Services,
+    admin: Login,
+    chinook: ApiConnector,
+    holder: Holder,
+) -> None:
+    album, artist = chinook.entity_id("Album"), chinook.entity_id("Artist")
+    put_grant(browser, admin.headers, holder.api_path, chinook.id, Lists=[album, artist])
+    with services.sessions.begin() as session:
+        session.execute(update(Entity).where(Entity.id == artist).values(missing=True))
+
+    page = browser.get(holder.page_path).text
+    _, loaded = grant_form(page, chinook.id)
+    response = submit(browser, holder.page_path, chinook.id)
+    stored = read_grant(browser, admin, holder, chinook.id).json()
+
+    assert ("lists", artist) in loaded
+    assert 'Artist <span class="muted">(not found in the source by the last refresh)' in page
+    assert response.status_code == 303, response.text
+    assert stored["Lists"] == sorted([album, artist])
+
+
+def test_save_drops_ids_of_deleted_objects(
+    browser: TestClient,
+    services: Services,
+    admin: Login,
+    chinook: ApiConnector,
+    holder: Holder,
+) -> None:
+    detail = detail_id(browser, admin, chinook, "Customer", "Invoice")
+    put_grant(browser, admin.headers, holder.api_path, chinook.id, Details=[detail])
+    # A grant stored before deletions cleaned grants may still name a deleted detail.
+    with services.sessions.begin() as session:
+        session.execute(
+            update(ConnectorGrant)
+            .where(ConnectorGrant.connector_id == chinook.id)
+            .values(details=[detail, "deleted-detail"])
+        )
+
+    response = submit(browser, holder.page_path, chinook.id)
+    stored = read_grant(browser, admin, holder, chinook.id).json()
+
+    assert response.status_code == 303, response.text
+    assert stored["Details"] == [detail]

@@ -221,7 +221,7 @@ def save_team_grant(
             session.commit()
         return redirect(f"/security/teams/{team.id}", "grant_removed")
 
-    spec = submitted_spec(form)
+    spec = submitted_spec(services.grants, session, connector.id, stored, form)
     try:
         services.grants.put(
             session, connector.id, spec, team_id=team.id, actor_id=user.principal_id

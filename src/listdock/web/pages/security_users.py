@@ -411,7 +411,7 @@ def save_user_grant(
             session.commit()
         return redirect(back, "grant_removed")
 
-    spec = submitted_spec(form)
+    spec = submitted_spec(services.grants, session, connector.id, stored, form)
     try:
         services.grants.put(
             session, connector.id, spec, principal_id=principal.id, actor_id=user.principal_id
