@@ -249,11 +249,19 @@ class ActionService:
         return action
 
     def delete(self, session: Session, access: Access, action: Action, *, actor_id: str) -> None:
-        """Delete an action; widgets that offered it stop showing it."""
+        """Delete an action and remove its id from every grant.
+
+        Widgets that offered the action stop showing it.
+        """
+        from listdock.services.grants import remove_grant_targets
+
         entity = self._data.load_entity(session, action.entity_id)
         self._require_manage(access, entity)
         self._audit.record(
             "action_deleted", actor_id=actor_id, target=f"action:{action.id}", session=session
+        )
+        remove_grant_targets(
+            session, entity.connector_id, now=self._clock.now(), actions=[action.id]
         )
         session.delete(action)
         session.flush()

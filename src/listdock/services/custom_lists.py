@@ -21,14 +21,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from listdock.clock import Clock
 from listdock.connectors.query import Restriction, normalize_restriction
 from listdock.connectors.types import FieldType, SourceField
 from listdock.connectors.values import EXPECTED, convert_value
-from listdock.domain.models import Entity, EntityField, EntityGroup, new_id
+from listdock.domain.models import (
+    Action,
+    Entity,
+    EntityField,
+    EntityGroup,
+    EntityRelationship,
+    new_id,
+)
 from listdock.errors import (
     ConflictError,
     InvalidInputError,
@@ -38,6 +45,7 @@ from listdock.errors import (
 )
 from listdock.security import roles
 from listdock.security.policy import Access
+from listdock.services.grants import remove_grant_targets
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +302,10 @@ class CustomListService:
         return entity
 
     def delete(self, session: Session, access: Access, entity_id: str) -> None:
-        """Delete a custom list; tables and views cannot be deleted (InvalidInputError)."""
+        """Delete a custom list, its actions and its details, and remove their ids from grants.
+
+        Tables and views cannot be deleted (InvalidInputError).
+        """
         entity = session.get(Entity, entity_id)
         if entity is None or not access.sees_list(entity.connector_id, entity.id):
             raise NotFoundError("List not found", code="entity_not_found")
@@ -304,6 +315,28 @@ class CustomListService:
             raise PermissionDeniedError(
                 "The CustomListContributor connector role is required", code="missing_role"
             )
+        # The store deletes the list's actions and every detail from or to it along with the
+        # list (ON DELETE CASCADE), so their ids must leave the grants as well. No list is based
+        # on a custom list, because create() rejects a custom base list.
+        action_ids = list(session.scalars(select(Action.id).where(Action.entity_id == entity.id)))
+        detail_ids = list(
+            session.scalars(
+                select(EntityRelationship.id).where(
+                    or_(
+                        EntityRelationship.from_entity_id == entity.id,
+                        EntityRelationship.to_entity_id == entity.id,
+                    )
+                )
+            )
+        )
+        remove_grant_targets(
+            session,
+            entity.connector_id,
+            now=self._clock.now(),
+            lists=[entity.id],
+            details=detail_ids,
+            actions=action_ids,
+        )
         session.delete(entity)
         session.flush()
         logger.info("Custom list %s deleted", entity_id)

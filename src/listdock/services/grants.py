@@ -3,12 +3,15 @@
 A grant names connector roles and, for each of companies, lists, details and actions, either
 ``"all"`` or a list of ids. Every id must name an object of the connector: a company, a list,
 a detail whose source list is in the connector, or an action defined on one of its lists.
+Services that delete such an object call ``remove_grant_targets`` in the same transaction, so a
+stored grant keeps naming only ids that ``GrantService.put`` accepts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -73,6 +76,43 @@ def target_ids(part: str, connector_id: str) -> Select[str]:
             .where(Entity.connector_id == connector_id)
         )
     raise ValueError(f"Unknown grant part {part!r}")
+
+
+def remove_grant_targets(
+    session: Session,
+    connector_id: str,
+    *,
+    now: datetime,
+    lists: Collection[str] = (),
+    details: Collection[str] = (),
+    actions: Collection[str] = (),
+) -> int:
+    """Remove the ids of deleted objects from every user and team grant in a connector.
+
+    Call it in the transaction that deletes the objects. A part that is ``"all"`` stays
+    ``"all"``. Sets ``modified`` on each grant it changes and returns how many it changed.
+
+    NOTE: a concurrent ``put`` that checked its ids before the deletion committed can still
+    store a deleted id. Web saves drop such ids, but a REST client's PUT-back then gets a 400.
+    """
+    removed = {"lists": set(lists), "details": set(details), "actions": set(actions)}
+    changed = 0
+    for grant in session.scalars(
+        select(ConnectorGrant).where(ConnectorGrant.connector_id == connector_id)
+    ):
+        touched = False
+        for part, ids in removed.items():
+            current = getattr(grant, part)
+            if not ids or not isinstance(current, list) or ids.isdisjoint(current):
+                continue
+            # A new list, not an in-place edit, so the JSON column is marked as changed.
+            setattr(grant, part, [item for item in current if item not in ids])
+            touched = True
+        if touched:
+            grant.modified = now
+            changed += 1
+    session.flush()
+    return changed
 
 
 class GrantService:

@@ -24,6 +24,7 @@ from listdock.domain.models import (
 from listdock.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from listdock.security.policy import Access
 from listdock.services.data import DataService, FieldRef, RestrictionSpec
+from listdock.services.grants import remove_grant_targets
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,10 @@ class RelationshipService:
         return relationship
 
     def delete(self, session: Session, access: Access, relationship_id: str) -> None:
-        """Delete a detail; needs connector Administrator (PermissionDeniedError)."""
+        """Delete a detail and remove its id from every grant.
+
+        Needs connector Administrator (PermissionDeniedError).
+        """
         relationship = session.get(EntityRelationship, relationship_id)
         if relationship is None or not (
             self._sees(access, relationship)
@@ -249,5 +253,8 @@ class RelationshipService:
             raise PermissionDeniedError(
                 "The connector Administrator role is required", code="missing_role"
             )
+        remove_grant_targets(
+            session, relationship.connector_id, now=self._clock.now(), details=[relationship.id]
+        )
         session.delete(relationship)
         session.flush()

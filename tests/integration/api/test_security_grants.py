@@ -17,7 +17,7 @@ from listdock.domain.models import EntityField
 from listdock.errors import InvalidInputError
 from listdock.services.grants import GrantSpec
 
-from .conftest import API, ApiConnector, connector_body, create_connector
+from .conftest import API, ApiConnector, connector_body, create_connector, field_ids
 from .security_support import Caller, add_principal, error_code, put_grant
 
 if TYPE_CHECKING:
@@ -372,6 +372,202 @@ def test_service_keeps_all(services: Services, reader: Caller, chinook: ApiConne
 
     assert details == "all"
     assert actions == "all"
+
+
+# Deleted objects leave grants -------------------------------------------------------------
+
+
+@pytest.fixture(params=["user", "team"])
+def holder_path(request: pytest.FixtureRequest, client: TestClient, admin: Login) -> str:
+    """The API path of a grant holder: an API user with ApiReader, or a team."""
+    if request.param == "user":
+        services: Services = request.getfixturevalue("services")
+        return f"/user/{add_principal(services, 'Holder', ('ApiReader',)).principal_id}"
+    response = client.post(f"{API}/team", json={"Name": "Holders"}, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    return f"/team/{response.json()['TeamId']}"
+
+
+def read_grant(client: TestClient, admin: Login, path: str, connector_id: str) -> dict[str, Any]:
+    response = client.get(f"{API}{path}/connector/{connector_id}", headers=admin.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def put_back(client: TestClient, admin: Login, path: str, grant: dict[str, Any]) -> Any:
+    """PUT the parts of a grant read from the API back unchanged."""
+    parts = ("Roles", "Companies", "Lists", "Details", "Actions")
+    return client.put(
+        f"{API}{path}/connector/{grant['ConnectorId']}",
+        json={part: grant[part] for part in parts},
+        headers=admin.headers,
+    )
+
+
+def album_detail_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
+    """Return the id of the Album to Track detail, discovered from a foreign key."""
+    response = client.get(
+        f"{API}/entity/{connector.entity_id('Album')}/relationship", headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    details = {detail["Name"]: detail for detail in response.json()}
+    return str(details["Track"]["RelationshipId"])
+
+
+def test_deleted_action_leaves_grant(
+    client: TestClient, admin: Login, chinook: ApiConnector, holder_path: str
+) -> None:
+    remaining = invoice_action_id(client, admin, chinook)
+    deleted = client.post(
+        f"{API}/entity/{chinook.entity_id('Customer')}/action",
+        json={"Name": "Remove customer", "ActionType": "delete"},
+        headers=admin.headers,
+    ).json()["ActionId"]
+    put = put_grant(client, admin.headers, holder_path, chinook.id, Actions=[remaining, deleted])
+    assert put.status_code == 200, put.text
+
+    removed = client.delete(f"{API}/action/{deleted}", headers=admin.headers)
+    grant = read_grant(client, admin, holder_path, chinook.id)
+    again = put_back(client, admin, holder_path, grant)
+
+    assert removed.status_code == 204
+    assert grant["Actions"] == [remaining]
+    assert again.status_code == 200, again.text
+    assert again.json()["Actions"] == [remaining]
+
+
+def test_deleted_detail_leaves_grant(
+    client: TestClient, admin: Login, chinook: ApiConnector, holder_path: str
+) -> None:
+    remaining = album_detail_id(client, admin, chinook)
+    deleted = customer_detail_id(client, admin, chinook)
+    put = put_grant(client, admin.headers, holder_path, chinook.id, Details=[remaining, deleted])
+    assert put.status_code == 200, put.text
+
+    removed = client.delete(f"{API}/relationship/{deleted}", headers=admin.headers)
+    grant = read_grant(client, admin, holder_path, chinook.id)
+    again = put_back(client, admin, holder_path, grant)
+
+    assert removed.status_code == 204
+    assert grant["Details"] == [remaining]
+    assert again.status_code == 200, again.text
+    assert again.json()["Details"] == [remaining]
+
+
+def custom_list_with_detail_and_action(
+    client: TestClient, admin: Login, connector: ApiConnector
+) -> tuple[str, str, str]:
+    """Create a custom list over Invoice with a detail to InvoiceLine and a webhook action.
+
+    Returns the ids of the custom list, its detail and its action. The action's URL is never
+    called.
+    """
+    invoice_fields = field_ids(client, admin, connector.entity_id("Invoice"))
+    created = client.post(
+        f"{API}/entity/{connector.entity_id('Invoice')}/custom-list",
+        json={"Name": "Big invoices", "Fields": [invoice_fields["InvoiceId"]]},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    custom = str(created.json()["EntityId"])
+    custom_fields = field_ids(client, admin, custom)
+    line_fields = field_ids(client, admin, connector.entity_id("InvoiceLine"))
+    detail = client.post(
+        f"{API}/entity/{custom}/relationship",
+        json={
+            "Name": "Lines",
+            "ToEntityId": connector.entity_id("InvoiceLine"),
+            "Fields": [
+                {
+                    "FromEntityFieldId": custom_fields["InvoiceId"],
+                    "ToEntityFieldId": line_fields["InvoiceId"],
+                }
+            ],
+        },
+        headers=admin.headers,
+    )
+    assert detail.status_code == 201, detail.text
+    action = client.post(
+        f"{API}/entity/{custom}/action",
+        json={
+            "Name": "Notify",
+            "ActionType": "webhook",
+            "Scope": "list",
+            "Url": "http://127.0.0.1:9/never-called",
+        },
+        headers=admin.headers,
+    )
+    assert action.status_code == 201, action.text
+    return custom, str(detail.json()["RelationshipId"]), str(action.json()["ActionId"])
+
+
+def test_deleted_custom_list_leaves_grant(
+    client: TestClient, admin: Login, chinook: ApiConnector, holder_path: str
+) -> None:
+    custom, custom_detail, custom_action = custom_list_with_detail_and_action(
+        client, admin, chinook
+    )
+    invoice = chinook.entity_id("Invoice")
+    detail = customer_detail_id(client, admin, chinook)
+    action = invoice_action_id(client, admin, chinook)
+    put = put_grant(
+        client,
+        admin.headers,
+        holder_path,
+        chinook.id,
+        Lists=[custom, invoice],
+        Details=[custom_detail, detail],
+        Actions=[custom_action, action],
+    )
+    assert put.status_code == 200, put.text
+
+    removed = client.delete(f"{API}/entity/{custom}", headers=admin.headers)
+    grant = read_grant(client, admin, holder_path, chinook.id)
+    again = put_back(client, admin, holder_path, grant)
+
+    assert removed.status_code == 204
+    assert grant["Lists"] == [invoice]
+    assert grant["Details"] == [detail]
+    assert grant["Actions"] == [action]
+    assert again.status_code == 200, again.text
+
+
+def test_delete_keeps_all_parts(
+    client: TestClient, admin: Login, chinook: ApiConnector, holder_path: str
+) -> None:
+    action = invoice_action_id(client, admin, chinook)
+    put = put_grant(client, admin.headers, holder_path, chinook.id, Details="all", Actions="all")
+    assert put.status_code == 200, put.text
+
+    client.delete(f"{API}/action/{action}", headers=admin.headers)
+    client.delete(
+        f"{API}/relationship/{customer_detail_id(client, admin, chinook)}", headers=admin.headers
+    )
+    grant = read_grant(client, admin, holder_path, chinook.id)
+
+    assert grant["Lists"] == "all"
+    assert grant["Details"] == "all"
+    assert grant["Actions"] == "all"
+
+
+def test_delete_leaves_other_connector_grant(
+    client: TestClient,
+    admin: Login,
+    reader: Caller,
+    chinook: ApiConnector,
+    other_chinook: ApiConnector,
+) -> None:
+    deleted = invoice_action_id(client, admin, chinook)
+    other = invoice_action_id(client, admin, other_chinook)
+    path = f"/user/{reader.principal_id}"
+    put_grant(client, admin.headers, path, other_chinook.id, Actions=[other])
+    before = read_grant(client, admin, path, other_chinook.id)
+
+    client.delete(f"{API}/action/{deleted}", headers=admin.headers)
+    after = read_grant(client, admin, path, other_chinook.id)
+
+    assert after == before
 
 
 # Nothing until granted --------------------------------------------------------------------
