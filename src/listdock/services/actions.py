@@ -50,6 +50,7 @@ from listdock.security.webhook_targets import WebhookTargets
 from listdock.services.audit import AuditLog
 from listdock.services.connectors import ConnectorService
 from listdock.services.data import DataRequest, DataService, FieldRef, RestrictionSpec, source_field
+from listdock.services.grants import remove_grant_targets
 
 logger = logging.getLogger(__name__)
 
@@ -253,8 +254,6 @@ class ActionService:
 
         Widgets that offered the action stop showing it.
         """
-        from listdock.services.grants import remove_grant_targets
-
         entity = self._data.load_entity(session, action.entity_id)
         self._require_manage(access, entity)
         self._audit.record(
