@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from alembic import command
 from sqlalchemy import update
 
-from listdock.domain.models import EntityField
+from listdock.db import alembic_config
+from listdock.domain.models import ConnectorGrant, EntityField
 from listdock.errors import InvalidInputError
 from listdock.services.grants import GrantSpec
 
@@ -825,3 +827,41 @@ def test_hidden_field_stays_invisible(
     assert "Total" not in rows.json()[0]
     assert asked.status_code == 400
     assert ordered.status_code == 400
+
+
+def test_migration_drops_stale_grant_ids(
+    client: TestClient,
+    admin: Login,
+    services: Services,
+    chinook: ApiConnector,
+    holder_path: str,
+) -> None:
+    kept_action = invoice_action_id(client, admin, chinook)
+    kept_list = chinook.entity_id("Invoice")
+    put = put_grant(
+        client, admin.headers, holder_path, chinook.id, Lists=[kept_list], Actions=[kept_action]
+    )
+    assert put.status_code == 200, put.text
+    # A grant written before deletions cleaned grants: it names objects that are gone.
+    with services.sessions.begin() as session:
+        session.execute(
+            update(ConnectorGrant)
+            .where(ConnectorGrant.connector_id == chinook.id)
+            .values(
+                lists=[kept_list, "gone-list"],
+                details=["gone-detail"],
+                actions=["gone-action", kept_action],
+            )
+        )
+
+    with services.engine.begin() as connection:
+        config = alembic_config(services.engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+        command.upgrade(config, "head")
+    grant = read_grant(client, admin, holder_path, chinook.id)
+
+    assert grant["Lists"] == [kept_list]
+    assert grant["Details"] == []
+    assert grant["Actions"] == [kept_action]
+    assert put_back(client, admin, holder_path, grant).status_code == 200
