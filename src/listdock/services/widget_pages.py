@@ -3,7 +3,7 @@
 ``ViewSetup`` is what every page of a widget shows one caller whatever the paging: the
 columns, the record key, the actions, details and exports offered. ``ViewSetup.page`` turns
 the rows read from the source into a ``WidgetPage``, the model the embed templates and
-``listdock.web.grid_html`` render. A page holds its records column by column, because
+``listdock.web.grid_html`` render. A page stores its records column by column, because
 converting and escaping a whole column at once is what makes a page cheap to render.
 """
 
