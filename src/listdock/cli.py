@@ -55,9 +55,22 @@ def user_errors(command: CommandT) -> CommandT:
             return command(*args, **kwargs)
         except ListdockError as error:
             message = error.message if error.message.endswith(".") else error.message + "."
+            if error.code == "user_not_found":
+                message += " " + store_hint(Settings())
             raise fail(f"Error: {message}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def store_hint(settings: Settings) -> str:
+    """Return a sentence naming the store a command used, without any password in its URL."""
+    if settings.database_url:
+        return "The store is the one LISTDOCK_DATABASE_URL names; check that it is the right one."
+    directory = settings.data_dir.resolve()
+    return (
+        f"The store used is in {directory}; set LISTDOCK_DATA_DIR to the data directory "
+        "you initialized if that is not it."
+    )
 
 
 def configure_logging(settings: Settings) -> None:

@@ -144,5 +144,10 @@ def describe_validation_error(error: RequestValidationError) -> str:
         return f"Missing {where}"
     if kind == "json_invalid":
         return "Body is not valid JSON"
-    message = str(first.get("msg", "is invalid"))
-    return f"Invalid {where}: {message[0].lower() + message[1:] if message else 'invalid'}"
+    # Pydantic starts the message of a validator's ValueError with "Value error, ".
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ") or "invalid"
+    # Lower a sentence's first word ("Input should be"), but not a name ("ReadOnly applies").
+    first_word = message.split(" ", 1)[0]
+    if first_word[1:] == first_word[1:].lower():
+        message = message[0].lower() + message[1:]
+    return f"Invalid {where}: {message}"

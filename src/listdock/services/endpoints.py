@@ -541,7 +541,7 @@ class EndpointService:
             field = target.exposed.get(spec.entity_field_id)
             if field is None:
                 raise InvalidInputError(
-                    f"Unknown field {spec.entity_field_id} for parameter {name}",
+                    f"Unknown EntityFieldId {spec.entity_field_id} for parameter {name}",
                     code="unknown_field",
                 )
             if spec.fixed and (spec.default is None or spec.required):

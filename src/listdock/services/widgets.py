@@ -460,7 +460,7 @@ class WidgetService:
             parameter_field = visible.get(parameter.entity_field_id)
             if parameter_field is None:
                 raise InvalidInputError(
-                    f"Unknown field {parameter.entity_field_id} for parameter {name}",
+                    f"Unknown EntityFieldId {parameter.entity_field_id} for parameter {name}",
                     code="unknown_field",
                 )
             if parameter_field.type == FieldType.BINARY.value:

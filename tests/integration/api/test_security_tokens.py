@@ -98,6 +98,7 @@ def test_read_only_user_token_422(client: TestClient, admin: Login, robot: Calle
 
     assert response.status_code == 422
     assert error_code(response) == "invalid_body"
+    assert response.json()["error"] == "Invalid ReadOnly: ReadOnly applies only to widget tokens"
 
 
 @pytest.mark.parametrize("second_name", ["build", "BUILD", " Build "])

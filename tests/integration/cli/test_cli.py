@@ -152,7 +152,7 @@ def test_token_create_unknown_user(data_dir: Path) -> None:
 
     result = run("token", "create", "--user", "nobody@example.com", "--name", "ci")
 
-    assert_one_sentence_error(result, "Error:")
+    assert_one_sentence_error(result, "Error:", str(data_dir.resolve()), "LISTDOCK_DATA_DIR")
 
 
 def test_token_create_duplicate_name(data_dir: Path) -> None:
