@@ -580,3 +580,15 @@ def test_export_needs_exporter_role(
     assert exported.status_code == 200
     assert exported.text.splitlines()[0] == "InvoiceId,BillingCity,Total"
     assert len(exported.text.splitlines()) == 8
+
+
+def test_owner_without_list_grant_told_what_to_ask(
+    world: WidgetWorld, widget: dict[str, Any]
+) -> None:
+    owner = world.api_user("No lists", grant={"Roles": ["User"], "Companies": "all", "Lists": []})
+    token = world.widget_token(widget["WidgetId"], owner)
+
+    response = world.open(widget["EmbedId"], token["Value"], customer=2)
+
+    assert response.status_code == 404
+    assert "Ask an administrator for a grant on the list and its company." in response.text

@@ -82,6 +82,14 @@ PAGE_MESSAGES = {
         "Ask an administrator for a grant on the list and its company."
     ),
     "widget_not_found": "This widget does not exist. Check the widget address.",
+    "entity_not_found": (
+        "This widget's list was not found: it was deleted, or the token's owner has no grant "
+        "on it. Ask an administrator for a grant on the list and its company."
+    ),
+    "company_not_found": (
+        "This widget's company was not found: it was deleted, or the token's owner has no "
+        "grant on it. Ask an administrator for a grant on the list and its company."
+    ),
     "widget_source_missing": (
         "This widget's list, favorite, company or fields are no longer available. "
         "Ask the widget's developer to update it."
