@@ -218,7 +218,7 @@ def test_bad_parameter_value_is_400(
     response = world.open(widget["EmbedId"], token["Value"], customer="two")
 
     assert response.status_code == 400
-    assert "Invalid value for field CustomerId" in response.text
+    assert "Invalid value for parameter customer: expected an integer" in response.text
 
 
 def test_parameters_route_lists_parameters(

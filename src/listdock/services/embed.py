@@ -32,6 +32,7 @@ from listdock.domain.models import Account, Action, EntityField, Principal, Toke
 from listdock.errors import (
     AuthenticationError,
     InvalidInputError,
+    InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -317,8 +318,17 @@ class EmbedService:
                     )
                 continue
             parameter_field = fields.get(parameter.entity_field_id)
-            if parameter_field is not None:
+            if parameter_field is None:
+                continue
+            try:
                 convert_value(source_field(parameter_field), value)
+            except InvalidValueError as error:
+                # The caller gave the parameter, so name it rather than the field behind it.
+                reason = error.message.partition(": ")[2] or "it does not fit the field"
+                raise InvalidValueError(
+                    f"Invalid value for parameter {parameter.name}: {reason}",
+                    field=parameter_field.api_name,
+                ) from None
         return values
 
     def _field_rows(self, session: Session, widget: Widget) -> list[EntityField]:
