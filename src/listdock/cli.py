@@ -22,7 +22,7 @@ from listdock.app import Services, build_services
 from listdock.connectors.engines import ConnectionSettings
 from listdock.errors import ListdockError
 from listdock.services.connectors import CompanySpec, ConnectorSpec
-from listdock.settings import Settings
+from listdock.settings import STORE_FILE, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,20 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-def load_services(settings: Settings | None = None) -> Services:
+def load_services(settings: Settings | None = None, *, new_store: bool = False) -> Services:
+    """Build the services over the store; it must exist unless ``new_store`` allows creating it.
+
+    Raises typer.Exit (status 1, with a message) when the default SQLite store is missing, so
+    a command run in the wrong directory does not quietly create an empty store there.
+    """
     settings = settings or Settings()
     configure_logging(settings)
+    store = settings.data_dir / STORE_FILE
+    if not new_store and not settings.database_url and not store.exists():
+        raise fail(
+            f"Error: there is no listdock store in {settings.data_dir.resolve()}. Run "
+            "`listdock init` there first, or set LISTDOCK_DATA_DIR to your data directory."
+        )
     return build_services(settings)
 
 
@@ -107,7 +118,7 @@ def init(
     ] = "Administrator",
 ) -> None:
     """Create or upgrade the store and, on a new store, its first administrator."""
-    services = load_services()
+    services = load_services(new_store=True)
     try:
         with services.sessions.begin() as session:
             if services.principals.has_any_user(session):
@@ -144,7 +155,7 @@ def serve(
 ) -> None:
     """Run the server; the store is migrated first."""
     settings = Settings()
-    services = load_services(settings)
+    services = load_services(settings, new_store=True)
     services.close()
     run_server(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
@@ -254,7 +265,7 @@ def demo(
         counts = generate_demo_database(sample)
         typer.echo(f"Generated the sample database {sample} ({sum(counts.values())} rows).")
 
-    services = load_services(settings)
+    services = load_services(settings, new_store=True)
     try:
         with services.sessions.begin() as session:
             credentials = prepare_demo(services, session, sample)

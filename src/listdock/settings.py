@@ -21,6 +21,8 @@ from listdock.security.webhook_targets import DEFAULT_BLOCKED_NETWORKS
 logger = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "secret_key"
+# The default store: a SQLite file of this name in the data directory.
+STORE_FILE = "listdock.db"
 MIN_SECRET_KEY_LENGTH = 32
 PLACEHOLDER_SECRET_KEYS = frozenset(
     {
@@ -130,7 +132,7 @@ class Settings(BaseSettings):
         """Return the metadata store URL, defaulting to ``listdock.db`` in the data directory."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'listdock.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / STORE_FILE).resolve()}"
 
 
 def validate_secret_key(value: str) -> str:

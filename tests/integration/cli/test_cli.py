@@ -155,6 +155,22 @@ def test_token_create_unknown_user(data_dir: Path) -> None:
     assert_one_sentence_error(result, "Error:", str(data_dir.resolve()), "LISTDOCK_DATA_DIR")
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("token", "create", "--user", ADMIN_EMAIL, "--name", "ci"),
+        ("connector", "add", "sqlite", "chinook.sqlite", "--name", "Chinook"),
+        ("user", "disable", ADMIN_EMAIL),
+        ("endpoint", "list"),
+    ],
+)
+def test_command_without_store_creates_none(data_dir: Path, command: tuple[str, ...]) -> None:
+    result = run(*command)
+
+    assert_one_sentence_error(result, str(data_dir.resolve()), "`listdock init`")
+    assert not data_dir.exists()
+
+
 def test_token_create_duplicate_name(data_dir: Path) -> None:
     initialised(data_dir)
     assert run("token", "create", "--user", ADMIN_EMAIL, "--name", "ci").exit_code == 0
