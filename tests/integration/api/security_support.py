@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .conftest import API
+from .conftest import API, ApiConnector
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+    from tests.integration.conftest import Login
 
     from listdock.app import Services
 
@@ -81,3 +82,14 @@ def error_code(response: Any) -> str | None:
     except ValueError:
         return None
     return body.get("code") if isinstance(body, dict) else None
+
+
+def invoice_action_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
+    """Define a delete action on the connector's Invoice list and return its id."""
+    response = client.post(
+        f"{API}/entity/{connector.entity_id('Invoice')}/action",
+        json={"Name": "Remove invoice", "ActionType": "delete"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["ActionId"])

@@ -20,7 +20,7 @@ from listdock.errors import InvalidInputError
 from listdock.services.grants import GrantSpec
 
 from .conftest import API, ApiConnector, connector_body, create_connector, field_ids
-from .security_support import Caller, add_principal, error_code, put_grant
+from .security_support import Caller, add_principal, error_code, invoice_action_id, put_grant
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -61,17 +61,6 @@ def customer_detail_id(client: TestClient, admin: Login, connector: ApiConnector
     assert response.status_code == 200, response.text
     details = {detail["Name"]: detail for detail in response.json()}
     return str(details["Invoice"]["RelationshipId"])
-
-
-def invoice_action_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
-    """Define a delete action on the connector's Invoice list and return its id."""
-    response = client.post(
-        f"{API}/entity/{connector.entity_id('Invoice')}/action",
-        json={"Name": "Remove invoice", "ActionType": "delete"},
-        headers=admin.headers,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["ActionId"])
 
 
 def entity_data(client: TestClient, caller: Caller, entity_id: str, **params: Any) -> Any:

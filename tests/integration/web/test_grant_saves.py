@@ -15,7 +15,7 @@ from listdock.app import Services
 from listdock.domain.models import ConnectorGrant, Entity
 
 from ..api.conftest import API, ApiConnector, field_ids
-from ..api.security_support import add_principal, put_grant
+from ..api.security_support import add_principal, invoice_action_id, put_grant
 from ..conftest import Login
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -95,16 +95,6 @@ def detail_id(
     )
     assert response.status_code == 200, response.text
     return str({item["Name"]: item for item in response.json()}[name]["RelationshipId"])
-
-
-def invoice_action_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
-    response = client.post(
-        f"{API}/entity/{connector.entity_id('Invoice')}/action",
-        json={"Name": "Remove invoice", "ActionType": "delete"},
-        headers=admin.headers,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["ActionId"])
 
 
 def custom_list_id(client: TestClient, admin: Login, connector: ApiConnector) -> str:
