@@ -2,9 +2,9 @@
 
 A webhook action posts records to a URL that a Developer chose, from the server's own
 network position. Some addresses are never a webhook receiver, but a post to them can reveal
-secrets through the outcome shown to the user: the link-local range, where cloud instance
-metadata services answer (169.254.169.254 and fd00:ec2::254), the unspecified and "this
-host" addresses, and multicast. ``WebhookTargets`` rejects those by default. A deployment
+secrets through the outcome shown to the user. They are the link-local range, where cloud
+instance metadata services listen (169.254.169.254 and fd00:ec2::254), the unspecified and
+"this host" addresses, and multicast. ``WebhookTargets`` rejects those by default. A deployment
 can replace the list with ``LISTDOCK_WEBHOOK_BLOCKED_NETWORKS``, for example to add
 loopback (127.0.0.0/8, ::1) or its private ranges.
 

@@ -1,10 +1,11 @@
-"""What a widget shows: one page of records, its columns, and what the caller may do with it.
+"""The widget page model: one page of records, its columns, and the caller's actions on it.
 
-``ViewSetup`` is what every page of a widget shows one caller whatever the paging: the
-columns, the record key, the actions, details and exports offered. ``ViewSetup.page`` turns
-the rows read from the source into a ``WidgetPage``, the model the embed templates and
-``listdock.web.grid_html`` render. A page stores its records column by column, because
-converting and escaping a whole column at once is what makes a page cheap to render.
+``ViewSetup`` is the part of every page of a widget that depends on the caller, not on the
+paging: the columns, the record key, and the actions, details and exports offered.
+``ViewSetup.page`` turns the rows read from the source into a ``WidgetPage``, the model the
+embed templates and ``listdock.web.grid_html`` render. A page stores its records column by
+column, because converting and escaping a whole column at once is what makes a page cheap
+to render.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ _CELL_SEPARATOR = "\x00"
 _SELECT_CELL = '<td><input type="checkbox" class="ld-select" aria-label="Select this record"></td>'
 _SELECT_HEADER = '<th><span class="empty" aria-hidden="true">✓</span></th>'
 _EMPTY = '  <p class="empty">No records match.</p>\n'
-_INTEGERS_ONLY = {int}
+_INTEGERS_ONLY = frozenset({int})
 
 
 def grid_content(page: WidgetPage) -> Markup:
